@@ -184,7 +184,7 @@ t.test('end to end on a real port', async (t) => {
         body,
       })
       t.equal(response.status, 200)
-      const answer = await response.json()
+      const answer = (await response.json()) as { status: string; position: number }
       statuses.push(answer.status)
       position = answer.position
     }
