@@ -95,9 +95,9 @@ t.test('SIGKILL under load loses nothing acknowledged', async (t) => {
   }
   t.ok(acknowledged.length > 0, `${acknowledged.length} purchases acknowledged before the kills`)
 
-  const verification = await (
+  const verification = (await (
     await fetch(`${base}/v1/ledger/verification`, { headers: bearer(keys.auditor) })
-  ).json()
+  ).json()) as { ok: boolean; headPosition: number }
   t.match(verification, { ok: true }, 'the log verifies after the kills')
   const head = verification.headPosition as number
 
@@ -125,11 +125,11 @@ t.test('SIGKILL under load loses nothing acknowledged', async (t) => {
     owedByPostings.set(match[1], before + Number(credit) - Number(debit))
   }
   for (const id of merchantIds) {
-    const balance = await (
+    const balance = (await (
       await fetch(`${base}/v1/merchants/${id}/balance?minPosition=${head}`, {
         headers: bearer(keys.auditor),
       })
-    ).json()
+    ).json()) as { owedCents: number; purchaseCents: number }
     t.equal(balance.owedCents, owedByPostings.get(id) ?? 0, `${id}: balance equals its postings`)
     t.equal(balance.purchaseCents, owedByPostings.get(id) ?? 0, `${id}: only purchases happened`)
   }
