@@ -1,5 +1,5 @@
 import type { LedgerEvent } from './events'
-import type { Instant } from './time'
+import { epochMsOf, instantOf, type Instant } from './time'
 
 /**
  * The shapes every decider shares. A decider is pure: given the states folded from the streams
@@ -67,4 +67,41 @@ export interface CommandContext {
   readonly occurredAt: Instant
   /** Whether `occurredAt` was stated by the caller rather than taken from the clock. */
   readonly occurredAtStated: boolean
+}
+
+/**
+ * An event as `evolve` folds it: the domain event with the metadata it was recorded with. A
+ * recorded event (src/store/port.ts) and an event built for appending both have this shape, so
+ * the shell folds either as it is. States keep the latest `occurredAt` of their stream from it.
+ */
+export type StreamEvent = LedgerEvent & { readonly metadata: { readonly occurredAt: string } }
+
+/** The later of a stream's latest `occurredAt` and an event's, normalised to an `Instant`. */
+export const latestOccurredAt = (latest: Instant | null, event: StreamEvent): Instant => {
+  const occurredAtMs = Date.parse(event.metadata.occurredAt)
+  if (Number.isNaN(occurredAtMs)) {
+    throw new Error(`assertion failed: ${event.type} has no valid occurredAt`)
+  }
+  if (latest !== null && epochMsOf(latest) >= occurredAtMs) return latest
+  return instantOf(occurredAtMs)
+}
+
+/**
+ * The time rules every command shares. Nobody states a future `occurredAt`; and a stated one
+ * may not precede the latest event of the stream the command lands in, since a ledger whose
+ * streams run backwards in time cannot be audited. Pass null as `latest` where events arrive out
+ * of order by nature (payout notices).
+ */
+export const timeRejection = (
+  context: CommandContext,
+  latest: Instant | null,
+): Rejection | undefined => {
+  const occurredAtMs = epochMsOf(context.occurredAt)
+  if (occurredAtMs > epochMsOf(context.recordedAt)) {
+    return reject('invalid_time', `occurredAt ${context.occurredAt} is in the future`)
+  }
+  if (context.occurredAtStated && latest !== null && occurredAtMs < epochMsOf(latest)) {
+    return reject('invalid_time', `occurredAt ${context.occurredAt} is before ${latest}`)
+  }
+  return undefined
 }
