@@ -1,0 +1,257 @@
+import t from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { InvalidAppend } from '../../src/store/expectation'
+import {
+  appendBatchCallsMax,
+  appendBatchEventsMax,
+  storeReadPageEventsMax,
+  streamTipsPerStatementMax,
+} from '../../src/limits'
+import {
+  ConcurrencyConflict,
+  StoreCorrupted,
+  StoreUnavailable,
+  type ExpectedRevision,
+  type RecordedEvent,
+  type StreamAppend,
+} from '../../src/store/port'
+import { openSqliteEventStore } from '../../src/store/sqlite'
+import { makeEvent, runEventStoreConformance, streamName } from './conformance'
+
+const tempDir = (): string => mkdtempSync(join(tmpdir(), 'ledger-store-'))
+
+/** One stream entry of a call, with `count` fresh events. */
+const one = (streamId: string, expectedRevision: ExpectedRevision, count = 1): StreamAppend[] => [
+  { streamId, expectedRevision, events: Array.from({ length: count }, () => makeEvent()) },
+]
+
+runEventStoreConformance(t, 'sqlite', async () => {
+  const dir = tempDir()
+  const store = openSqliteEventStore({ path: join(dir, 'nested', 'ledger.db') })
+  return {
+    store,
+    cleanup: async () => {
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+})
+
+const withFile = (t: tap.Test): string => {
+  const dir = tempDir()
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return join(dir, 'ledger.db')
+}
+
+t.test('calls made together commit in order, each failing alone', async (t) => {
+  const store = openSqliteEventStore({ path: ':memory:' })
+  t.teardown(() => store.close())
+  const stream = streamName('programme')
+  const calls = [
+    store.appendToStreams(one(stream, 'no_stream')),
+    store.appendToStreams(one(stream, 0)),
+    store.appendToStreams(one(stream, 'no_stream')),
+    store.appendToStreams(one(stream, 1, 2)),
+  ]
+  const settled = await Promise.allSettled(calls)
+  t.same(
+    settled.map((outcome) => outcome.status),
+    ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+  )
+  const third = settled[2] as PromiseRejectedResult
+  t.ok(third.reason instanceof ConcurrencyConflict)
+  const conflict = third.reason as ConcurrencyConflict
+  t.equal(conflict.actualRevision, 1, 'sees the earlier calls of the batch')
+  t.same(
+    (await store.readStream(stream)).map((event) => event.revision),
+    [0, 1, 2, 3],
+  )
+})
+
+t.test('calls beyond one batch are committed in later batches, still in order', async (t) => {
+  const store = openSqliteEventStore({ path: ':memory:' })
+  t.teardown(() => store.close())
+  const stream = streamName('programme')
+  const count = appendBatchCallsMax * 2 + 5
+  const calls = Array.from({ length: count }, (_, index) =>
+    store.appendToStreams(one(stream, index === 0 ? 'no_stream' : index - 1)),
+  )
+  const big = store.appendToStreams(one(streamName(), 'no_stream', appendBatchEventsMax + 1))
+  const results = await Promise.all(calls)
+  t.same(
+    results.map((result) => result.nextRevisions[0]),
+    results.map((_, index) => index),
+  )
+  t.same((await big).nextRevisions, [appendBatchEventsMax], 'a call larger than a batch lands')
+})
+
+t.test('an event id recorded in another stream is a conflict', async (t) => {
+  const store = openSqliteEventStore({ path: ':memory:' })
+  t.teardown(() => store.close())
+  const event = makeEvent()
+  const [first, second] = [streamName(), streamName()]
+  await store.appendToStreams([{ streamId: first, expectedRevision: 'no_stream', events: [event] }])
+  const attempt = store.appendToStreams([
+    { streamId: second, expectedRevision: 'no_stream', events: [makeEvent(), event] },
+  ])
+  await t.rejects(attempt, ConcurrencyConflict)
+  t.same(await store.readStream(second), [])
+  const sameStreamLater = store.appendToStreams([
+    { streamId: first, expectedRevision: 'any', events: [makeEvent(), event] },
+  ])
+  await t.rejects(sameStreamLater, ConcurrencyConflict, 'at another revision it is not a retry')
+})
+
+t.test('invalid calls are refused before anything is queued', async (t) => {
+  const store = openSqliteEventStore({ path: ':memory:' })
+  t.teardown(() => store.close())
+  await t.rejects(store.appendToStreams([]), InvalidAppend)
+  await t.rejects(
+    store.appendToStreams([{ streamId: '', expectedRevision: 'any', events: [makeEvent()] }]),
+    InvalidAppend,
+  )
+  await t.rejects(
+    store.appendToStreams([{ streamId: streamName(), expectedRevision: -1, events: [] }]),
+    InvalidAppend,
+  )
+})
+
+t.test('close commits what is queued, then refuses work', async (t) => {
+  const path = withFile(t)
+  const store = openSqliteEventStore({ path })
+  const stream = streamName()
+  const pending = store.appendToStreams([
+    { streamId: stream, expectedRevision: 'no_stream', events: [makeEvent()] },
+  ])
+  await store.close()
+  t.same((await pending).nextRevisions, [0])
+  await t.rejects(store.appendToStreams(one(stream, 0)), StoreUnavailable)
+  await t.rejects(store.readStream(stream), StoreUnavailable)
+  const reopened = openSqliteEventStore({ path })
+  t.teardown(() => reopened.close())
+  t.equal((await reopened.readStream(stream)).length, 1, 'the event is in the file')
+})
+
+t.test('the streams table records the revision each stream reached', async (t) => {
+  const path = withFile(t)
+  const store = openSqliteEventStore({ path })
+  const streams = Array.from({ length: streamTipsPerStatementMax * 2 + 3 }, () => streamName())
+  await Promise.all(streams.map((stream) => store.appendToStreams(one(stream, 'no_stream', 2))))
+  const [first, second] = streams as [string, string]
+  const settled = await Promise.allSettled([
+    store.appendToStreams(one(first, 1)),
+    store.appendToStreams(one(first, 2)),
+    store.appendToStreams(one(second, 5)),
+  ])
+  t.same(
+    settled.map((outcome) => outcome.status),
+    ['fulfilled', 'fulfilled', 'rejected'],
+  )
+  await store.close()
+  const db = new Database(path, { readonly: true })
+  t.teardown(() => db.close())
+  const tips = new Map(
+    db.prepare<[], [string, number]>('SELECT stream_id, revision FROM streams').raw().all(),
+  )
+  t.equal(tips.size, streams.length, 'one row per stream')
+  t.equal(tips.get(first), 3, 'the last revision of a batch, not the first')
+  t.equal(tips.get(second), 1, 'a refused call leaves no trace')
+  t.ok(streams.slice(2).every((stream) => tips.get(stream) === 1))
+  t.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+})
+
+t.test('a row whose JSON does not parse is corruption, reported at its position', async (t) => {
+  const path = withFile(t)
+  const store = openSqliteEventStore({ path })
+  const stream = streamName()
+  const { position } = await store.appendToStreams(one(stream, 'no_stream'))
+  await store.close()
+  const db = new Database(path)
+  db.prepare('UPDATE events SET data = ? WHERE position = ?').run('{"amountCents": 25', position)
+  db.close()
+  const reopened = openSqliteEventStore({ path })
+  t.teardown(() => reopened.close())
+  const error = await reopened.readStream(stream).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  t.ok(error instanceof StoreCorrupted)
+  t.equal((error as StoreCorrupted).position, position)
+  t.throws(() => [...reopened.iterateAll()], StoreCorrupted)
+})
+
+t.test('two processes on one file: conflicts and subscriptions see each other', async (t) => {
+  const path = withFile(t)
+  const [mine, theirs] = [openSqliteEventStore({ path }), openSqliteEventStore({ path })]
+  t.teardown(async () => {
+    await mine.close()
+    await theirs.close()
+  })
+  const stream = streamName('programme')
+  await mine.appendToStreams(one(stream, 'no_stream'))
+  await mine.appendToStreams(one(stream, 0))
+  const seen: RecordedEvent[] = []
+  const subscription = mine.subscribeToAll(await mine.headPosition(), {
+    onEvents: (events) => void seen.push(...events),
+  })
+  await theirs.appendToStreams(one(stream, 1))
+  const stale = mine.appendToStreams(one(stream, 1))
+  await t.rejects(stale, ConcurrencyConflict, 'a cached revision is not trusted after their write')
+  for (let waited = 0; seen.length === 0 && waited < 2_000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  await subscription.stop()
+  t.same(
+    seen.map((event) => event.revision),
+    [2],
+    'the poll found the other process append',
+  )
+})
+
+t.test('iterateAll walks the whole log in order, page after page', async (t) => {
+  const store = openSqliteEventStore({ path: ':memory:' })
+  t.teardown(() => store.close())
+  const count = storeReadPageEventsMax * 2 + 17
+  const stream = streamName()
+  const events = Array.from({ length: count }, () => makeEvent())
+  await store.appendToStreams([{ streamId: stream, expectedRevision: 'no_stream', events }])
+  const all = [...store.iterateAll()]
+  t.equal(all.length, count)
+  t.ok(all.every((event, index) => event.revision === index))
+  const tail = [...store.iterateAll((all[count - 3] as RecordedEvent).position)]
+  t.same(
+    tail.map((event) => event.revision),
+    [count - 2, count - 1],
+  )
+})
+
+t.test('a failing handler stops its subscription and is told once', async (t) => {
+  const store = openSqliteEventStore({ path: ':memory:' })
+  t.teardown(() => store.close())
+  await store.appendToStreams(one(streamName(), 'any'))
+  const errors: Error[] = []
+  let calls = 0
+  const stopped = new Promise<void>((resolve) => {
+    store.subscribeToAll(0, {
+      onEvents: () => {
+        calls += 1
+        throw new Error('projection broke')
+      },
+      onError: (error) => {
+        errors.push(error)
+        resolve()
+      },
+    })
+  })
+  await stopped
+  await store.appendToStreams(one(streamName(), 'any'))
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(calls, 1)
+  t.same(
+    errors.map((error) => error.message),
+    ['projection broke'],
+  )
+})
