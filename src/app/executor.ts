@@ -263,10 +263,12 @@ export class CommandExecutor {
           data: event.data,
         })),
       )
+      const exists = snapshot !== undefined && snapshot.revision >= 0
       return {
         streamId,
-        expectedRevision: snapshot === undefined || snapshot.revision < 0 ? 'no_stream' : snapshot.revision,
+        expectedRevision: exists ? snapshot.revision : 'no_stream',
         events: built,
+        ...(exists && this.pipelineAppends ? { expectedLastHash: snapshot.lastHash } : {}),
       }
     })
   }

@@ -36,6 +36,14 @@ export interface StreamAppend {
   readonly streamId: string
   readonly expectedRevision: ExpectedRevision
   readonly events: readonly EventToAppend[]
+  /**
+   * Optionally, the hash the stream's last event must have for the append to hold, checked with
+   * the expected revision. The command handler sets it when it decided on top of an append
+   * still in flight: should that append fail and another writer move the stream by as many
+   * events, the revision alone would still match. Stores that cannot check it (KurrentDB) are
+   * never sent appends decided that way.
+   */
+  readonly expectedLastHash?: string
 }
 
 export interface RecordedEvent {

@@ -169,6 +169,7 @@ export class SqliteEventStore implements EventStore {
   private readonly selectStream: Database.Statement<[string, number], EventRow>
   private readonly selectAll: Database.Statement<[number, number], EventRow>
   private readonly selectHead: Database.Statement<[], number>
+  private readonly selectHash: Database.Statement<[string, number], string | undefined>
   private readonly upsertStream: Database.Statement<[string, number]>
   private readonly upsertStreams: Database.Statement<(string | number)[]>
   private readonly selectDataVersion: Database.Statement<[], number>
@@ -199,6 +200,11 @@ export class SqliteEventStore implements EventStore {
       .pluck()
     this.upsertStream = this.db.prepare(upsertStreamsSql(1))
     this.upsertStreams = this.db.prepare(upsertStreamsSql(streamTipsPerStatementMax))
+    this.selectHash = this.db
+      .prepare<[string, number], string | undefined>(
+        "SELECT json_extract(metadata, '$.hash') FROM events WHERE stream_id = ? AND revision = ?",
+      )
+      .pluck()
     this.selectDataVersion = this.db.prepare<[], number>('PRAGMA data_version').pluck()
     this.commitBatch = this.db.transaction((batch) => this.applyBatch(batch))
     this.applyInSavepoint = this.db.transaction((pending) => this.apply(pending))
@@ -315,6 +321,7 @@ export class SqliteEventStore implements EventStore {
     for (let index = 0; index < appends.length; index += 1) {
       const { streamId, events } = appends[index] as StreamAppend
       let revision = this.revisionBefore(appends, index, nextRevisions)
+      this.checkLastHash(appends[index] as StreamAppend, revision)
       for (const event of events) {
         revision += 1
         const { eventId, type } = event
@@ -327,6 +334,15 @@ export class SqliteEventStore implements EventStore {
     }
     if (position === 0) position = this.selectHead.get() as number
     return { position, nextRevisions }
+  }
+
+  /** Refuses, as a conflict, an append whose stream's last event has another hash than said. */
+  private checkLastHash(append: StreamAppend, currentRevision: number): void {
+    if (append.expectedLastHash === undefined || currentRevision < 0) return
+    const lastHash = this.selectHash.get(append.streamId, currentRevision)
+    if (lastHash !== append.expectedLastHash) {
+      throw new ConcurrencyConflict(append.streamId, append.expectedRevision, currentRevision)
+    }
   }
 
   /**

@@ -255,3 +255,19 @@ t.test('a failing handler stops its subscription and is told once', async (t) =>
     ['projection broke'],
   )
 })
+
+t.test('an expected last hash that the stream does not end with is a conflict', async (t) => {
+  const store = openSqliteEventStore({ path: ':memory:' })
+  t.teardown(() => store.close())
+  const streamId = streamName()
+  await store.appendToStreams(one(streamId, 'no_stream'))
+  const [append] = one(streamId, 0)
+  await t.rejects(
+    store.appendToStreams([{ ...(append as StreamAppend), expectedLastHash: 'b'.repeat(64) }]),
+    { name: 'ConcurrencyConflict', streamId, actualRevision: 0 },
+  )
+  const result = await store.appendToStreams([
+    { ...(append as StreamAppend), expectedLastHash: 'a'.repeat(64) },
+  ])
+  t.same(result.nextRevisions, [1], 'the right hash holds')
+})
