@@ -182,6 +182,7 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
         commandId: `programme:${body.programmeId}`,
         keys: [keyOf('programme', body.programmeId, body)],
         request: body,
+        occurredAt: body.occurredAt,
         streamIds: [stream],
         decide: (states, context) =>
           decideCreateProgramme(
@@ -203,6 +204,7 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
       return run('IncreaseBudget', caller, {
         commandId: `budget-increase:${programmeId}:${body.increaseId}`,
         keys: [keyOf(`budget-increase:${programmeId}`, body.increaseId, request)],
+        occurredAt: body.occurredAt,
         request,
         streamIds: [stream],
         decide: (states, context) =>
@@ -216,6 +218,7 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
         commandId: `merchant:${body.merchantId}`,
         keys: [keyOf('merchant', body.merchantId, body)],
         request: body,
+        occurredAt: body.occurredAt,
         streamIds: [stream],
         decide: (states, context) =>
           decideRegisterMerchant(body, state(states, stream), deps.territory, context),
@@ -228,6 +231,7 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
         commandId: undefined,
         keys: [],
         request: { merchantId, ...body },
+        occurredAt: body.occurredAt,
         streamIds: [stream],
         decide: (states, context) =>
           decideSuspendMerchant({ merchantId: merchantId as Id, ...body }, state(states, stream), context),
@@ -240,6 +244,7 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
         commandId: undefined,
         keys: [],
         request: { merchantId, ...body },
+        occurredAt: body.occurredAt,
         streamIds: [stream],
         decide: (states, context) =>
           decideReinstateMerchant({ merchantId: merchantId as Id, ...body }, state(states, stream), context),
@@ -309,6 +314,7 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
       return run('RunExpiry', caller, {
         commandId: `expiry-run:${programmeId}:${body.runId}`,
         keys: [keyOf(`expiry-run:${programmeId}`, body.runId, request)],
+        occurredAt: body.occurredAt,
         request,
         streamIds: async (peek) => {
           const programme = (await peek(programmeStream)) as ProgrammeState
@@ -337,6 +343,7 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
         commandId: `payout-run:${body.runId}`,
         keys: [keyOf('payout-run', body.runId, body)],
         request: body,
+        occurredAt: body.occurredAt,
         streamIds: [ledgerStream],
         holdLocksUntilDurable: true,
         prepare: () => deps.payables.catchUp(),
@@ -387,6 +394,7 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
       return run('MoveStock', caller, {
         commandId: `stock-movement:${merchantId}:${body.movementId}`,
         keys: [keyOf(`stock-movement:${merchantId}`, body.movementId, request)],
+        occurredAt: body.occurredAt,
         request,
         streamIds: [stockStream, merchantStream],
         decide: (states, context) =>

@@ -6,6 +6,12 @@ import { CalendarDate, Instant } from '../../domain/time'
 import { fundersMax, stockQuantityMax, textLengthMax } from '../limits'
 
 /**
+ * Beyond API.md, every operator write takes an optional `occurredAt`, so that the platform can
+ * record what happened earlier (a season loaded after the fact, a programme dated to its
+ * council decision) under the same rules: never in the future, never before the last event of
+ * the stream it lands in. Without it, a programme could only be dated now and no purchase
+ * could ever be stated before that instant.
+ *
  * The codecs of what callers send: every request body of API.md, closed (an unknown field is an
  * error, not silently dropped), each field checked for its type, range and pattern. The OpenAPI
  * document is generated from these same codecs (src/http/json-schema.ts), so it cannot drift.
@@ -90,27 +96,32 @@ export const CreateProgrammeBody = closed(
     minVoucherCents: PositiveCents,
     maxVoucherCents: PositiveCents,
     maxBonusPerCustomerCents: NonNegativeCents,
+    occurredAt: Instant,
   },
 )
 
-export const IncreaseBudgetBody = closed('IncreaseBudget', {
-  increaseId: Id,
-  funderId: Id,
-  amountCents: PositiveCents,
-})
+export const IncreaseBudgetBody = closed(
+  'IncreaseBudget',
+  { increaseId: Id, funderId: Id, amountCents: PositiveCents },
+  { occurredAt: Instant },
+)
 
-export const RegisterMerchantBody = closed('RegisterMerchant', {
-  merchantId: Id,
-  legalName: Text,
-  siret: Siret,
-  communeCode: CommuneCode,
-  category: MerchantCategory,
-  employees: Count,
-  salesAreaM2: Count,
-  annualTurnoverCents: NonNegativeCents,
-})
+export const RegisterMerchantBody = closed(
+  'RegisterMerchant',
+  {
+    merchantId: Id,
+    legalName: Text,
+    siret: Siret,
+    communeCode: CommuneCode,
+    category: MerchantCategory,
+    employees: Count,
+    salesAreaM2: Count,
+    annualTurnoverCents: NonNegativeCents,
+  },
+  { occurredAt: Instant },
+)
 
-export const ReasonBody = closed('Reason', { reason: Text })
+export const ReasonBody = closed('Reason', { reason: Text }, { occurredAt: Instant })
 
 export const PurchaseBody = closed(
   'PurchaseVoucher',
@@ -133,7 +144,7 @@ export const RedemptionBody = closed(
   { occurredAt: Instant },
 )
 
-export const RunBody = closed('Run', { runId: Id })
+export const RunBody = closed('Run', { runId: Id }, { occurredAt: Instant })
 
 export const ProcessorEventBody = closed('ProcessorEvent', {
   eventId: Id,
@@ -152,7 +163,7 @@ export const processorEventData = {
 export const StockMovementBody = closed(
   'MoveStock',
   { movementId: Id, sku: Id, kind: StockMovementKind, quantity: Quantity },
-  { reason: Text },
+  { reason: Text, occurredAt: Instant },
 )
 
 /** Route parameters: every id in a path has the pattern of an id. */

@@ -147,6 +147,43 @@ t.test('write routes', async (t) => {
     t.equal((await send(operatorSigned)).statusCode, 403, 'only the processor role')
   })
 
+  t.test('the operator can record a past season: every operator write takes occurredAt', async (t) => {
+    const past = { occurredAt: '2025-10-01T08:00:00Z' }
+    const programme = programmeBody({
+      programmeId: 'P2025',
+      validFrom: '2025-11-01',
+      validUntil: '2025-12-31',
+      ...past,
+    })
+    t.equal((await post(service, '/v1/programmes', programme)).statusCode, 201)
+    t.equal((await post(service, '/v1/merchants', merchantBody('OLD', past))).statusCode, 201)
+    const bought = await post(
+      service,
+      '/v1/purchases',
+      purchase({ purchaseId: 'p-2025', programmeId: 'P2025', merchantId: 'OLD', occurredAt: '2025-11-02T10:00:00Z' }),
+    )
+    t.equal(bought.statusCode, 201)
+    const early = await post(
+      service,
+      '/v1/purchases',
+      purchase({ purchaseId: 'p-2025-early', programmeId: 'P2025', merchantId: 'OLD', occurredAt: '2025-11-01T10:00:00Z' }),
+    )
+    t.equal(early.statusCode, 422, 'not before the last event of the programme stream')
+    t.equal(early.json().code, 'invalid_time')
+    const suspended = await post(service, '/v1/merchants/OLD/suspensions', {
+      reason: 'inspection',
+      occurredAt: '2025-12-01T08:00:00Z',
+    })
+    t.equal(suspended.statusCode, 201)
+    const stock = await post(
+      service,
+      '/v1/merchants/M/stock-movements',
+      { movementId: 'mv-past', sku: 'sku-1', kind: 'received', quantity: 1, ...past },
+      keys.merchantM,
+    )
+    t.equal(stock.statusCode, 403, 'a merchant may not state occurredAt')
+  })
+
   t.test('unauthenticated callers are rate limited', async (t) => {
     const statuses: number[] = []
     for (let index = 0; index < 40; index += 1) {
