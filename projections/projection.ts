@@ -17,7 +17,8 @@ export type ProjectedEvent = LedgerEvent & {
  * A read model kept as a set of keyed documents. For each event, `keysOf` names the documents
  * it changes and `apply` computes their new values from the current ones, without I/O. The
  * runner loads the documents, calls `apply`, and saves what it returns with the checkpoint, so
- * state grows by key and only changed documents are written.
+ * state grows by key and only changed documents are written. `current` is lent for the call
+ * only: a reducer reads it and never keeps it, so the runner may reuse one map for every call.
  */
 export interface Projection<Doc> {
   readonly name: string

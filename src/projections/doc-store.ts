@@ -1,0 +1,113 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+
+/**
+ * Where projections keep their documents and checkpoints: a SQLite file of its own, separate
+ * from the event store, so it can be deleted and rebuilt at any time. A batch of changed
+ * documents and the checkpoints they reach are written in one transaction, so after a crash the
+ * documents are exactly those of the checkpoint: no event is lost or counted twice.
+ */
+
+/** Bumped when the tables change; an older file is dropped and rebuilt, never misread. */
+const schemaVersion = 1
+
+const schemaSql = `
+  CREATE TABLE IF NOT EXISTS docs (
+    projection TEXT NOT NULL,
+    key TEXT NOT NULL,
+    json TEXT NOT NULL,
+    PRIMARY KEY (projection, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS checkpoints (
+    projection TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    position INTEGER NOT NULL
+  ) WITHOUT ROWID;
+`
+
+/** A projection's saved progress: the position it reflects, by the reducer version it used. */
+export interface Checkpoint {
+  readonly version: number
+  readonly position: number
+}
+
+/** Changed documents per projection name, waiting to be written. */
+export type DocChanges = ReadonlyMap<string, ReadonlyMap<string, unknown>>
+
+/** The projection store; one per runner or rebuild, closed with `close()`. */
+export class ProjectionDocStore {
+  private readonly db: Database.Database
+  private readonly upsertDoc: Database.Statement
+  private readonly upsertCheckpoint: Database.Statement
+  private readonly writeBatch: (changes: DocChanges, checkpoints: Map<string, Checkpoint>) => void
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    this.db = new Database(path)
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma('synchronous = NORMAL')
+    if ((this.db.pragma('user_version', { simple: true }) as number) !== schemaVersion) {
+      this.db.exec('DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS checkpoints;')
+    }
+    this.db.exec(schemaSql)
+    this.db.pragma(`user_version = ${schemaVersion}`)
+
+    this.upsertDoc = this.db.prepare(
+      'INSERT INTO docs (projection, key, json) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (projection, key) DO UPDATE SET json = excluded.json',
+    )
+    this.upsertCheckpoint = this.db.prepare(
+      'INSERT INTO checkpoints (projection, version, position) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (projection) DO UPDATE SET version = excluded.version, ' +
+        'position = excluded.position',
+    )
+    this.writeBatch = this.db.transaction((changes, checkpoints) => {
+      for (const [projection, docs] of changes) {
+        for (const [key, doc] of docs) this.upsertDoc.run(projection, key, JSON.stringify(doc))
+      }
+      for (const [projection, c] of checkpoints) {
+        this.upsertCheckpoint.run(projection, c.version, c.position)
+      }
+    })
+  }
+
+  /** Every saved checkpoint, by projection name. */
+  checkpoints(): Map<string, Checkpoint> {
+    const rows = this.db
+      .prepare('SELECT projection, version, position FROM checkpoints')
+      .all() as { projection: string; version: number; position: number }[]
+    return new Map(rows.map((r) => [r.projection, { version: r.version, position: r.position }]))
+  }
+
+  /** Every document of one projection, parsed, by key. */
+  loadDocs(projection: string): Map<string, unknown> {
+    const docs = new Map<string, unknown>()
+    const rows = this.db
+      .prepare('SELECT key, json FROM docs WHERE projection = ?')
+      .raw()
+      .iterate(projection) as IterableIterator<[string, string]>
+    for (const [key, json] of rows) docs.set(key, JSON.parse(json))
+    return docs
+  }
+
+  /** Forgets a projection's documents and sets it back to position 0 at a version. */
+  reset(projections: readonly { name: string; version: number }[]): void {
+    const deleteDocs = this.db.prepare('DELETE FROM docs WHERE projection = ?')
+    this.db.transaction(() => {
+      for (const { name, version } of projections) {
+        deleteDocs.run(name)
+        this.upsertCheckpoint.run(name, version, 0)
+      }
+    })()
+  }
+
+  /** Writes changed documents and the checkpoints they reach, all or nothing. */
+  save(changes: DocChanges, checkpoints: Map<string, Checkpoint>): void {
+    this.writeBatch(changes, checkpoints)
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The limits of the projection runner, each with the reason for its number. They belong to a
+ * projections block of `src/limits.ts`; they live here because that file is another area's.
+ */
+
+/**
+ * Events per page of a rebuild's reads of the whole log. A thousand amortises the query and the
+ * promise per page; larger pages were slower, because a page's parsed events stay alive while
+ * it is applied and make every young-generation collection copy them.
+ */
+export const rebuildReadPageEventsMax = 1_000
+
+/**
+ * Events applied between two commits of a rebuild. Documents touched many times in that span are
+ * written once, which is most of a rebuild's speed (at a quarter of this, writing was a fifth of
+ * the rebuild); a crash loses at most this much replay, never consistency, because each commit
+ * carries its checkpoint. Memory does not grow with it: every document is in memory anyway.
+ */
+export const rebuildCommitEventsMax = 1_000_000
+
+/**
+ * How often the runner asks the store for its head, to report lag while no events arrive; the
+ * health check and metrics read the last answer, so they never wait on the store.
+ */
+export const headRefreshIntervalMs = 1_000
+
+/** The longest `waitForPosition` accepts: reads wait a few seconds at most (API.md). */
+export const positionWaitMsMax = 30_000

@@ -1,0 +1,146 @@
+import type { Logger } from 'pino'
+import { allProjections, type StoredProjection } from '../../projections'
+import type { EventStore, RecordedEvent, Subscription } from '../store/port'
+import { ProjectionDocStore } from './doc-store'
+import { ProjectionEngine, resetOutdatedProjections } from './engine'
+import { headRefreshIntervalMs, positionWaitMsMax } from './limits'
+import { readModelQueries, type ReadModelQueries } from './queries'
+
+/**
+ * The projection runner: one catch-up subscription to the whole log from the projections'
+ * checkpoint, every page applied to all projections in memory and committed with the new
+ * checkpoint in one SQLite transaction. Reads answer from memory at the committed position and
+ * can wait for a position (read-your-writes). A projection whose version changed is rebuilt from
+ * position 0 at start while the others wait for it at their checkpoint.
+ *
+ * A batch that fails (a broken invariant, a full disk) commits nothing and stops the runner:
+ * `failure()` says why and the lag grows, so readiness fails. It does not retry by itself, so a
+ * transient SQLite error costs a restart of the service.
+ */
+export interface ProjectionRunnerOptions {
+  readonly store: EventStore
+  /** The projections' SQLite file (`./data/projections.db` in the service), or `:memory:`. */
+  readonly path: string
+  readonly logger: Logger
+  /** Defaults to every read model; tests may run fewer. */
+  readonly projections?: readonly StoredProjection[]
+}
+
+/** The running read side: queries, positions, health, and stopping. */
+export interface ProjectionRunner extends ReadModelQueries {
+  /** The ledger position the read models reflect. */
+  position(): number
+  /** Resolves true once the read models reflect `position`, false after `timeoutMs`. */
+  waitForPosition(position: number, timeoutMs: number): Promise<boolean>
+  /** Events appended to the log and not yet reflected, as of the last look at the head. */
+  lagEvents(): number
+  /** Why the runner stopped applying events, if it did; the readiness check reports it. */
+  failure(): Error | undefined
+  stop(): Promise<void>
+}
+
+interface Waiter {
+  readonly position: number
+  readonly resolve: (reached: boolean) => void
+  readonly timer: NodeJS.Timeout
+}
+
+/** Callers waiting for the read models to reach a position, each until its own timeout. */
+class PositionWaiters {
+  private waiters: Waiter[] = []
+  private closed = false
+
+  constructor(private readonly reached: () => number) {}
+
+  wait(position: number, timeoutMs: number): Promise<boolean> {
+    if (this.reached() >= position) return Promise.resolve(true)
+    if (this.closed) return Promise.resolve(false)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.timer !== timer)
+        resolve(this.reached() >= position)
+      }, timeoutMs)
+      this.waiters.push({ position, resolve, timer })
+    })
+  }
+
+  /** Answers those whose position is reached; on close, everyone, reached or not. */
+  settle(closing = false): void {
+    this.closed ||= closing
+    const position = this.reached()
+    const waiting: Waiter[] = []
+    for (const waiter of this.waiters) {
+      if (waiter.position > position && !this.closed) {
+        waiting.push(waiter)
+        continue
+      }
+      clearTimeout(waiter.timer)
+      waiter.resolve(waiter.position <= position)
+    }
+    this.waiters = waiting
+  }
+}
+
+/** Opens the projection store, rebuilds outdated projections, and starts catching up. */
+export const startProjections = (options: ProjectionRunnerOptions): ProjectionRunner => {
+  const log = options.logger.child({ module: 'projection.runner' })
+  const projections = options.projections ?? allProjections
+  const docStore = new ProjectionDocStore(options.path)
+  const reset = resetOutdatedProjections(projections, docStore)
+  if (reset.length > 0) log.info({ projections: reset }, 'projection version changed, rebuilding')
+  const engine = new ProjectionEngine(projections, docStore)
+  const waiters = new PositionWaiters(() => engine.position())
+  let headPosition = engine.position()
+  let failed: Error | undefined
+
+  const onEvents = (events: readonly RecordedEvent[]): void => {
+    try {
+      engine.apply(events)
+      engine.commit()
+    } catch (error) {
+      engine.discard()
+      throw error
+    }
+    const last = events[events.length - 1]
+    if (last !== undefined) headPosition = Math.max(headPosition, last.position)
+    waiters.settle()
+  }
+
+  const subscription: Subscription = options.store.subscribeToAll(engine.position(), {
+    onEvents,
+    onError: (error) => {
+      failed = error
+      log.error({ err: error, position: engine.position() }, 'projections failed')
+    },
+  })
+  log.info({ position: engine.position() }, 'projections started')
+
+  const refreshHead = (): void => {
+    options.store.headPosition().then(
+      (head) => (headPosition = Math.max(headPosition, head)),
+      () => undefined,
+    )
+  }
+  refreshHead()
+  const headTimer = setInterval(refreshHead, headRefreshIntervalMs)
+  headTimer.unref()
+
+  let stopping: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    clearInterval(headTimer)
+    await subscription.stop()
+    waiters.settle(true)
+    docStore.close()
+    log.info({ position: engine.position() }, 'projections stopped')
+  }
+
+  return {
+    ...readModelQueries(engine),
+    position: () => engine.position(),
+    waitForPosition: (position, timeoutMs) =>
+      waiters.wait(position, Math.min(timeoutMs, positionWaitMsMax)),
+    lagEvents: () => Math.max(0, headPosition - engine.position()),
+    failure: () => failed,
+    stop: () => (stopping ??= stop()),
+  }
+}

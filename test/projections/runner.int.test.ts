@@ -1,0 +1,199 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import pino from 'pino'
+import t from 'tap'
+import { allProjections, type StoredProjection } from '../../projections'
+import { startProjections } from '../../src/projections/runner'
+import { rebuildProjections } from '../../src/projections/rebuild'
+import type { EventStore } from '../../src/store/port'
+import { openSqliteEventStore } from '../../src/store/sqlite'
+import { event, seasonEvents } from './fixtures'
+import { StoreWriter } from './store-writer'
+
+const logger = pino({ level: 'silent' })
+
+/** Every document of a projection file, parsed, in a stable order. */
+const docsOf = (path: string) => {
+  const db = new Database(path, { readonly: true })
+  const rows = db
+    .prepare('SELECT projection, key, json FROM docs ORDER BY projection, key')
+    .all() as { projection: string; key: string; json: string }[]
+  const checkpoints = db.prepare('SELECT * FROM checkpoints ORDER BY projection').all()
+  db.close()
+  return { docs: rows.map((r) => [r.projection, r.key, JSON.parse(r.json)]), checkpoints }
+}
+
+const setup = (teardown: (fn: () => Promise<void>) => void) => {
+  const dir = mkdtempSync(join(tmpdir(), 'projections-'))
+  const store = openSqliteEventStore({ path: join(dir, 'ledger.db'), logger })
+  teardown(async () => {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return { dir, store, writer: new StoreWriter(store) }
+}
+
+/** The store, noting the position each subscription starts after. */
+const spying = (store: EventStore, startedAfter: number[]): EventStore => {
+  const spy = Object.create(store) as EventStore
+  spy.subscribeToAll = (afterPosition, handler) => {
+    startedAfter.push(afterPosition)
+    return store.subscribeToAll(afterPosition, handler)
+  }
+  return spy
+}
+
+const commandNoise = event('CommandAccepted', {
+  idempotencyKey: 'k1',
+  requestHash: 'h',
+  commandType: 'Purchase',
+  response: { ok: true },
+})
+
+t.test('catches up, restarts from its checkpoint, and equals a rebuild from 0', async (t) => {
+  const { dir, store, writer } = setup((fn) => t.teardown(fn))
+  const season = seasonEvents()
+  const half = Math.floor(season.length / 2)
+  const livePath = join(dir, 'live.db')
+
+  const first = startProjections({ store, path: livePath, logger })
+  const middle = await writer.append([...season.slice(0, half), commandNoise])
+  t.equal(await first.waitForPosition(middle, 5_000), true)
+  t.equal(first.position(), middle)
+  t.match(first.merchantBalance('M1'), { purchaseCents: 10_000, asOfPosition: middle })
+  await first.stop()
+
+  const head = await writer.append(season.slice(half))
+  const startedAfter: number[] = []
+  const second = startProjections({ store: spying(store, startedAfter), path: livePath, logger })
+  t.same(startedAfter, [middle], 'resumes from the saved checkpoint')
+  t.equal(await second.waitForPosition(head, 5_000), true)
+  t.match(second.programmeReport('P1'), {
+    budgetCents: 160_000,
+    bonusGrantedCents: 7_500,
+    owedCents: 22_000,
+    leverage: 5.17,
+    asOfPosition: head,
+  })
+  t.match(second.voucher('b-pu1'), { remainingCents: 0, status: 'refunded' })
+  t.same(second.stock('M1')?.items, [{ sku: 'tea', onHand: 5, reserved: 2, available: 3 }])
+  t.equal(second.lagEvents(), 0)
+  await second.stop()
+
+  const rebuiltPath = join(dir, 'rebuilt.db')
+  const rebuilt = await rebuildProjections({ store, path: rebuiltPath })
+  t.equal(rebuilt.position, head)
+  t.same(docsOf(livePath), docsOf(rebuiltPath), 'live and rebuilt documents are identical')
+})
+
+t.test('queries answer what the API says, undefined for what is unknown', async (t) => {
+  const { dir, store, writer } = setup((fn) => t.teardown(fn))
+  const head = await writer.append(seasonEvents())
+  const runner = startProjections({ store, path: join(dir, 'p.db'), logger })
+  t.teardown(() => runner.stop())
+  await runner.waitForPosition(head, 5_000)
+
+  t.same(runner.merchantBalance('M3'), {
+    merchantId: 'M3',
+    purchaseCents: 0,
+    refundedCents: 0,
+    bonusRedeemedCents: 0,
+    paidOutCents: 0,
+    inFlightCents: 0,
+    owedCents: 0,
+    asOfPosition: head,
+  })
+  t.same(runner.stock('M3'), { merchantId: 'M3', items: [], asOfPosition: head })
+  t.equal(runner.merchantBalance('nobody'), undefined)
+  t.equal(runner.stock('nobody'), undefined)
+  t.equal(runner.voucher('nothing'), undefined)
+  t.equal(runner.programmeReport('P9'), undefined)
+  t.equal(runner.programmeReportCsv('P9'), undefined)
+
+  const csv = runner.programmeReportCsv('P1') ?? ''
+  t.match(csv, /^programmeId,scope,code,name,figure,value\n/)
+  t.match(csv, /P1,programme,P1,Saison 2026,budgetCents,160000\n/)
+  t.match(csv, /P1,programme,P1,Saison 2026,leverage,5.17\n/)
+
+  const trial = runner.accountBalances()
+  t.equal(trial.accounts.reduce((sum, a) => sum + a.balanceCents, 0), 0, 'trial balance is zero')
+})
+
+t.test('waitForPosition answers false after its timeout, true once caught up', async (t) => {
+  const { dir, store, writer } = setup((fn) => t.teardown(fn))
+  const runner = startProjections({ store, path: join(dir, 'p.db'), logger })
+  t.teardown(() => runner.stop())
+  t.equal(await runner.waitForPosition(1, 50), false)
+  const waiting = runner.waitForPosition(3, 5_000)
+  await writer.append(seasonEvents().slice(0, 3))
+  t.equal(await waiting, true)
+  t.equal(await runner.waitForPosition(0, 0), true)
+})
+
+t.test('a projection whose version changed is rebuilt from 0 at start', async (t) => {
+  const { dir, store, writer } = setup((fn) => t.teardown(fn))
+  const path = join(dir, 'p.db')
+  const head = await writer.append(seasonEvents())
+  const first = startProjections({ store, path, logger })
+  await first.waitForPosition(head, 5_000)
+  await first.stop()
+  const before = docsOf(path)
+
+  const bumped = allProjections.map((p) =>
+    p.name === 'vouchers' ? { ...p, version: p.version + 1 } : p,
+  )
+  const db = new Database(path)
+  db.prepare("UPDATE docs SET json = '{}' WHERE projection = 'vouchers'").run()
+  db.close()
+
+  const startedAfter: number[] = []
+  const second = startProjections({
+    store: spying(store, startedAfter),
+    path,
+    logger,
+    projections: bumped,
+  })
+  t.same(startedAfter, [0], 'the bumped projection starts over')
+  t.equal(await second.waitForPosition(head, 5_000), true)
+  await second.stop()
+  const after = docsOf(path)
+  t.same(after.docs, before.docs, 'documents rebuilt as they were')
+  t.match(after.checkpoints, [{ projection: 'account-balances', version: 1 }])
+})
+
+t.test('a failing batch commits nothing: restart neither loses nor double-counts', async (t) => {
+  const { dir, store, writer } = setup((fn) => t.teardown(fn))
+  const path = join(dir, 'p.db')
+  const season = seasonEvents()
+  const ok = await writer.append(season.slice(0, 6))
+
+  let failOn = -1
+  const faulty: StoredProjection[] = allProjections.map((p) =>
+    p.name !== 'programme-figures'
+      ? p
+      : {
+          ...p,
+          apply: (e, current) => {
+            if (e.position === failOn) throw new Error('disk on fire')
+            return p.apply(e, current)
+          },
+        },
+  )
+  const runner = startProjections({ store, path, logger, projections: faulty })
+  t.equal(await runner.waitForPosition(ok, 5_000), true)
+
+  failOn = ok + 2
+  const head = await writer.append(season.slice(6))
+  t.equal(await runner.waitForPosition(head, 300), false)
+  t.match(runner.failure()?.message, /disk on fire/)
+  t.ok(runner.position() < failOn, 'the failed batch is not visible')
+  await runner.stop()
+
+  const healthy = startProjections({ store, path, logger })
+  t.equal(await healthy.waitForPosition(head, 5_000), true)
+  await healthy.stop()
+  await rebuildProjections({ store, path: join(dir, 'rebuilt.db') })
+  t.same(docsOf(path).docs, docsOf(join(dir, 'rebuilt.db')).docs)
+})
