@@ -31,6 +31,29 @@ export const BasisPoints = t.refinement(
 
 export const basisPointsPerUnit = 10_000
 
+/**
+ * The largest single amount the ledger takes (a payment, a contribution, a redemption): one
+ * hundred million euros, far beyond anything a local voucher scheme moves at once, and small
+ * enough that the totals of 900,000 such amounts still add up exactly in a double.
+ */
+export const amountCentsMax = 10_000_000_000
+
+/**
+ * The largest budget of one programme: ten billion euros. Sums of budgets and of everything
+ * granted from them stay exact in a double, which every balance and report relies on.
+ */
+export const budgetCentsMax = 1_000_000_000_000
+
+/** A positive amount not above `amountCentsMax`: what callers may send as one amount. */
+export const AmountCents = t.refinement(PositiveCents, (n) => n <= amountCentsMax, 'AmountCents')
+
+/** Zero or more, not above `amountCentsMax`: caps and figures callers may send. */
+export const BoundedCents = t.refinement(
+  NonNegativeCents,
+  (n) => n <= amountCentsMax,
+  'BoundedCents',
+)
+
 /** Brands a number computed from other amounts; asserts what must hold for any amount. */
 export const cents = (n: number): Cents => {
   if (!Number.isSafeInteger(n)) throw new Error(`assertion failed: ${n} is not whole cents`)

@@ -12,7 +12,15 @@ import {
 } from './decider'
 import type { EventDataOf, Funder } from './events'
 import type { Id } from './ids'
-import { addCents, basisPointsPerUnit, cents, subtractCents, zeroCents, type Cents } from './money'
+import {
+  addCents,
+  basisPointsPerUnit,
+  budgetCentsMax,
+  cents,
+  subtractCents,
+  zeroCents,
+  type Cents,
+} from './money'
 import { streams } from './streams'
 import type { CalendarDate, Instant } from './time'
 
@@ -404,6 +412,10 @@ const createProgrammeAmountRejection = (command: CreateProgramme): Rejection | u
   if (command.bonusRateBasisPoints > basisPointsPerUnit) {
     errors.push({ field: 'bonusRateBasisPoints', reason: 'is above 10000 (100 %)' })
   }
+  const budgetCents = command.funders.reduce((sum, funder) => sum + funder.contributionCents, 0)
+  if (budgetCents > budgetCentsMax) {
+    errors.push({ field: 'funders', reason: `contributions add up to more than ${budgetCentsMax}` })
+  }
   if (errors.length === 0) return undefined
   return reject('amount_out_of_range', 'the programme limits are inconsistent', errors)
 }
@@ -440,6 +452,13 @@ export const decideIncreaseBudget = (
   }
   const timeProblem = timeRejection(context, state.lastOccurredAt)
   if (timeProblem !== undefined) return E.left(timeProblem)
+  if (state.budgetCents + command.amountCents > budgetCentsMax) {
+    return E.left(
+      reject('amount_out_of_range', `the budget would exceed ${budgetCentsMax} cents`, [
+        { field: 'amountCents', reason: `takes the budget above ${budgetCentsMax} cents` },
+      ]),
+    )
+  }
 
   const increased: EventDataOf<'ProgrammeBudgetIncreased'> = {
     programmeId: command.programmeId,

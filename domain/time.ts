@@ -49,11 +49,17 @@ export interface InstantBrand {
   readonly Instant: unique symbol
 }
 
-/** An instant in UTC, ISO 8601 with a Z, to the millisecond at most. */
+/**
+ * An instant in UTC, ISO 8601 with a Z, to the millisecond at most, and a real one: Date.parse
+ * rolls 2026-02-30 over to March, so the parsed instant must give back the same fields.
+ */
 export const Instant = t.brand(
   t.string,
-  (s): s is t.Branded<string, InstantBrand> =>
-    instantPattern.test(s) && !Number.isNaN(Date.parse(s)),
+  (s): s is t.Branded<string, InstantBrand> => {
+    if (!instantPattern.test(s)) return false
+    const epochMs = Date.parse(s)
+    return !Number.isNaN(epochMs) && new Date(epochMs).toISOString().slice(0, 19) === s.slice(0, 19)
+  },
   'Instant',
 )
 export type Instant = t.TypeOf<typeof Instant>

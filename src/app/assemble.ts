@@ -85,10 +85,17 @@ export const assembleService = async (
     audit: auditServiceOf(store, config),
     metrics,
     clockMs,
-    ready: () => ({
-      ready: projections.lagEvents() < readinessLagEventsMax,
-      detail: { position: projections.position(), lagEvents: projections.lagEvents() },
-    }),
+    ready: () => {
+      const failure = projections.failure()
+      return {
+        ready: failure === undefined && projections.lagEvents() < readinessLagEventsMax,
+        detail: {
+          position: projections.position(),
+          lagEvents: projections.lagEvents(),
+          ...(failure === undefined ? {} : { projectionFailure: failure.message }),
+        },
+      }
+    },
   })
 
   return {

@@ -1,7 +1,7 @@
 import * as t from 'io-ts'
 import { MerchantCategory, StockMovementKind } from '../../domain/events'
 import { Id, communeCodePattern, idPattern, siretPattern } from '../../domain/ids'
-import { BasisPoints, NonNegativeCents, PositiveCents } from '../../domain/money'
+import { AmountCents, BasisPoints, BoundedCents } from '../../domain/money'
 import { CalendarDate, Instant } from '../../domain/time'
 import { fundersMax, stockQuantityMax, textLengthMax } from '../limits'
 
@@ -62,10 +62,13 @@ export const closed = <R extends t.Props, O extends t.Props = {}>(
   optional: O = {} as O,
 ): ClosedType<R, O> => new ClosedType(name, required, optional)
 
-/** Free text: not empty, not longer than `textLengthMax`. */
+/**
+ * Free text: not empty, not longer than `textLengthMax`, without control characters (they have
+ * no place in a name or a reason, and would break the tab-separated FEC and log lines).
+ */
 export const Text = t.refinement(
   t.string,
-  (s) => s.trim().length > 0 && s.length <= textLengthMax,
+  (s) => s.trim().length > 0 && s.length <= textLengthMax && !/[\u0000-\u001f\u007f]/.test(s),
   'Text',
 )
 export const Siret = t.refinement(t.string, (s) => siretPattern.test(s), 'Siret')
@@ -77,7 +80,7 @@ export const Quantity = t.refinement(
   'Quantity',
 )
 const Funders = t.refinement(
-  t.array(closed('Funder', { funderId: Id, name: Text, contributionCents: PositiveCents })),
+  t.array(closed('Funder', { funderId: Id, name: Text, contributionCents: AmountCents })),
   (funders) => funders.length >= 1 && funders.length <= fundersMax,
   'Funders',
 )
@@ -93,16 +96,16 @@ export const CreateProgrammeBody = closed(
     funders: Funders,
   },
   {
-    minVoucherCents: PositiveCents,
-    maxVoucherCents: PositiveCents,
-    maxBonusPerCustomerCents: NonNegativeCents,
+    minVoucherCents: AmountCents,
+    maxVoucherCents: AmountCents,
+    maxBonusPerCustomerCents: BoundedCents,
     occurredAt: Instant,
   },
 )
 
 export const IncreaseBudgetBody = closed(
   'IncreaseBudget',
-  { increaseId: Id, funderId: Id, amountCents: PositiveCents },
+  { increaseId: Id, funderId: Id, amountCents: AmountCents },
   { occurredAt: Instant },
 )
 
@@ -116,7 +119,7 @@ export const RegisterMerchantBody = closed(
     category: MerchantCategory,
     employees: Count,
     salesAreaM2: Count,
-    annualTurnoverCents: NonNegativeCents,
+    annualTurnoverCents: BoundedCents,
   },
   { occurredAt: Instant },
 )
@@ -130,7 +133,7 @@ export const PurchaseBody = closed(
     programmeId: Id,
     merchantId: Id,
     customerId: Id,
-    amountCents: PositiveCents,
+    amountCents: AmountCents,
     paymentReference: Text,
   },
   { occurredAt: Instant },
@@ -140,7 +143,7 @@ export const RefundBody = closed('RefundPurchase', { refundId: Id }, { occurredA
 
 export const RedemptionBody = closed(
   'RedeemVoucher',
-  { redemptionId: Id, merchantId: Id, amountCents: PositiveCents },
+  { redemptionId: Id, merchantId: Id, amountCents: AmountCents },
   { occurredAt: Instant },
 )
 

@@ -1,5 +1,6 @@
 import * as t from 'io-ts'
 import { idPattern, siretPattern, communeCodePattern } from '../../domain/ids'
+import { amountCentsMax } from '../../domain/money'
 import { datePattern } from '../../domain/time'
 import { fundersMax, textLengthMax } from '../limits'
 
@@ -16,6 +17,8 @@ const safeIntegerMax = Number.MAX_SAFE_INTEGER
 const namedSchemas: Record<string, JsonSchema> = {
   Id: { type: 'string', pattern: idPattern.source, minLength: 1, maxLength: 64 },
   PositiveCents: { type: 'integer', minimum: 1, maximum: safeIntegerMax },
+  AmountCents: { type: 'integer', minimum: 1, maximum: amountCentsMax },
+  BoundedCents: { type: 'integer', minimum: 0, maximum: amountCentsMax },
   NonNegativeCents: { type: 'integer', minimum: 0, maximum: safeIntegerMax },
   Cents: { type: 'integer', minimum: -safeIntegerMax, maximum: safeIntegerMax },
   BasisPoints: { type: 'integer', minimum: 0, maximum: 10_000 },

@@ -53,6 +53,15 @@ export const buildServer = async (deps: ServerDeps): Promise<FastifyInstance> =>
     bodyLimit: bodySizeBytesMax,
     genReqId: (req) => headerValue(req.headers['x-request-id']) ?? randomUUID(),
     ajv: { customOptions: { strict: false } },
+    // Errors the router meets before any route runs (a bad URL, an over-long parameter) get a
+    // problem like every other answer.
+    frameworkErrors: (error, request, reply) => {
+      void sendProblem(
+        new Problem('invalid_request', `unusable request URL: ${error.message}`),
+        request,
+        reply,
+      )
+    },
   }) as unknown as FastifyInstance
 
   // Bodies are decoded by the io-ts codecs in the handlers, the one source of truth; the JSON

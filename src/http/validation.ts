@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
+import { amountCentsMax } from '../../domain/money'
 import { textLengthMax } from '../limits'
 
 /**
@@ -15,12 +16,14 @@ export interface FieldError {
 const expectations: Record<string, string> = {
   Id: 'an identifier of 1 to 64 characters of A-Za-z0-9._:-',
   PositiveCents: 'a whole number of cents above 0 (at most 2^53 - 1)',
+  AmountCents: `a whole number of cents from 1 to ${amountCentsMax}`,
+  BoundedCents: `a whole number of cents from 0 to ${amountCentsMax}`,
   NonNegativeCents: 'a whole number of cents, 0 or more (at most 2^53 - 1)',
   Cents: 'a whole number of cents',
   BasisPoints: 'a whole number of basis points from 0 to 10000',
   CalendarDate: 'a calendar date YYYY-MM-DD',
   Instant: 'an ISO 8601 UTC instant such as 2026-11-02T09:30:00Z',
-  Text: `text of 1 to ${textLengthMax} characters`,
+  Text: `text of 1 to ${textLengthMax} characters, without control characters`,
   Siret: 'a SIRET of 14 digits',
   CommuneCode: 'an INSEE commune code of 5 characters',
   Count: 'a whole number, 0 or more',

@@ -57,6 +57,9 @@ t.test('write routes', async (t) => {
       ['an array body', '[]', 400, 'invalid_request', '(body)'],
       ['over-large body', JSON.stringify(purchase({ paymentReference: 'r'.repeat(70_000) })), 413, 'payload_too_large', undefined],
       ['occurredAt in the future', JSON.stringify(purchase({ occurredAt: '2027-01-01T00:00:00Z' })), 422, 'invalid_time', undefined],
+      ['amount above the largest single amount', JSON.stringify(purchase({ amountCents: 10_000_000_001 })), 400, 'invalid_request', 'amountCents'],
+      ['impossible date in occurredAt', JSON.stringify(purchase({ occurredAt: '2026-02-30T00:00:00Z' })), 400, 'invalid_request', 'occurredAt'],
+      ['NUL in text', JSON.stringify(purchase({ paymentReference: 'a\u0000b' })), 400, 'invalid_request', 'paymentReference'],
       ['occurredAt not UTC', JSON.stringify(purchase({ occurredAt: '2026-11-15T10:00:00+01:00' })), 400, 'invalid_request', 'occurredAt'],
     ]
     const before = await service.store.headPosition()
@@ -182,6 +185,45 @@ t.test('write routes', async (t) => {
       keys.merchantM,
     )
     t.equal(stock.statusCode, 403, 'a merchant may not state occurredAt')
+  })
+
+  t.test('budgets that would not add up exactly are refused, not a 500 (found by the breaker)', async (t) => {
+    const before = await service.store.headPosition()
+    const huge = programmeBody({
+      programmeId: 'HUGE',
+      funders: Array.from({ length: 101 }, (_, index) => ({
+        funderId: `f${index}`,
+        name: `Funder ${index}`,
+        contributionCents: 10_000_000_000,
+      })),
+    })
+    const tooMany = await post(service, '/v1/programmes', huge)
+    t.equal(tooMany.statusCode, 400, 'more funders than allowed')
+    const overBudget = programmeBody({
+      programmeId: 'HUGE',
+      funders: Array.from({ length: 100 }, (_, index) => ({
+        funderId: `f${index}`,
+        name: `Funder ${index}`,
+        contributionCents: 10_000_000_000,
+      })),
+    })
+    t.equal((await post(service, '/v1/programmes', overBudget)).statusCode, 201, 'exactly the limit')
+    const increase = await post(service, '/v1/programmes/HUGE/budget-increases', {
+      increaseId: 'inc-1',
+      funderId: 'f0',
+      amountCents: 1,
+    })
+    t.equal(increase.statusCode, 422)
+    t.equal(increase.json().code, 'amount_out_of_range')
+    t.equal(await service.store.headPosition(), before + 2, 'only the programme was written')
+  })
+
+  t.test('an unusable URL gets a problem too (found by the breaker)', async (t) => {
+    for (const url of [`/v1/vouchers/${'x'.repeat(5_000)}/redemptions`, '/v1/merchants/%ZZ/balance']) {
+      const response = await service.app.inject({ method: 'GET', url, headers: bearer(keys.auditor) })
+      t.ok(response.statusCode >= 400 && response.statusCode < 500, `${url.slice(0, 30)}: 4xx`)
+      t.match(response.headers['content-type'], /application\/problem\+json/)
+    }
   })
 
   t.test('unauthenticated callers are rate limited', async (t) => {
