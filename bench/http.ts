@@ -1,0 +1,222 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import { luhnSiretOf } from './ids'
+import { postJson, startServer, type ChildServer } from './child'
+import {
+  httpConnections,
+  httpCustomerCount,
+  httpDurationS,
+  httpMerchantCount,
+  httpProgrammeBudgetCents,
+  httpWarmupS,
+  latencyConnections,
+  latencyDurationS,
+  latencyRatePerSecond,
+  repeatCount,
+  scratchDir,
+} from './settings'
+import { median, progress } from './stats'
+
+/**
+ * Purchases per second over HTTP against a bare Fastify route, both in child processes, loaded
+ * by autocannon from this process with the same settings (-c 50, pipelining 1), with the same
+ * bodies: a distinct purchase id every request, a few merchants, one programme whose budget no
+ * run exhausts. The ledger answers 201 only once the purchase is durable (group commit, WAL,
+ * synchronous FULL), and runs with its production logging (one info line per request).
+ * Then the latency of purchases at a fixed rate of 1,000 per second.
+ */
+
+export interface HttpResults {
+  readonly barePerSecond: number
+  readonly purchasesPerSecond: number
+  /** Median over rounds of ledger/bare, each round's pair measured one after the other. */
+  readonly purchaseRatio: number
+  readonly purchaseP50Ms: number
+  readonly purchaseP99Ms: number
+  /** Body size sent, to show both routes got the same. */
+  readonly bodyBytes: number
+  /**
+   * CPU time the server process spent per request during the throughput runs. Unlike the
+   * rates, these hardly depend on what else the shared machine runs; set beside the rate, they
+   * show how much of the ledger's time is computing and how much is waiting (on fsync).
+   */
+  readonly bareCpuMsPerRequest: number
+  readonly ledgerCpuMsPerRequest: number
+}
+
+const operatorKey = 'bench-operator-key-0123456789'
+const programmeId = 'P-BENCH'
+const authorization = { authorization: `Bearer ${operatorKey}` }
+
+/** Bodies of every request: the counter makes each purchase id new across all runs. */
+const purchaseBodies = () => {
+  let counter = 0
+  return (): string => {
+    counter += 1
+    const purchaseId = `pb-${String(counter).padStart(8, '0')}`
+    return JSON.stringify({
+      purchaseId,
+      programmeId,
+      merchantId: `MB${1 + (counter % httpMerchantCount)}`,
+      customerId: `cu-${String(counter % httpCustomerCount).padStart(6, '0')}`,
+      amountCents: 1_000 + (counter % 20) * 500,
+      paymentReference: `psp-${purchaseId}`,
+    })
+  }
+}
+
+export const benchHttp = async (
+  options: { nodeFlags?: readonly string[] } = {},
+): Promise<HttpResults> => {
+  const nextBody = purchaseBodies()
+  const bare = await startServer({ script: 'bench/servers/bare.ts', env: {} })
+  const ledger = await startLedger(options.nodeFlags).catch(async (error: unknown) => {
+    await bare.stop()
+    throw error
+  })
+  try {
+    await load(bare, nextBody, { durationS: httpWarmupS })
+    await load(ledger.service, nextBody, { durationS: httpWarmupS })
+    const rounds: { bare: LoadResult; ledger: LoadResult }[] = []
+    for (let round = 0; round < repeatCount; round += 1) {
+      const bareRun = await load(bare, nextBody, { durationS: httpDurationS })
+      const ledgerRun = await load(ledger.service, nextBody, { durationS: httpDurationS })
+      rounds.push({ bare: bareRun, ledger: ledgerRun })
+      progress(
+        `http round ${round + 1}: bare ${bareRun.perSecond.toFixed(0)}/s ` +
+          `(${bareRun.cpuMsPerRequest.toFixed(3)} ms CPU each), ledger ` +
+          `${ledgerRun.perSecond.toFixed(0)}/s ` +
+          `(${ledgerRun.cpuMsPerRequest.toFixed(3)} ms CPU each)`,
+      )
+    }
+    const latencies: { p50: number; p99: number }[] = []
+    for (let round = 0; round < repeatCount; round += 1) {
+      const fixed = await load(ledger.service, nextBody, {
+        durationS: latencyDurationS,
+        ratePerSecond: latencyRatePerSecond,
+      })
+      latencies.push({ p50: fixed.p50Ms, p99: fixed.p99Ms })
+      progress(
+        `http latency at ${latencyRatePerSecond}/s: p50 ${fixed.p50Ms} ms, p99 ${fixed.p99Ms} ms`,
+      )
+    }
+    return {
+      barePerSecond: median(rounds.map((r) => r.bare.perSecond)),
+      purchasesPerSecond: median(rounds.map((r) => r.ledger.perSecond)),
+      purchaseRatio: median(rounds.map((r) => r.ledger.perSecond / r.bare.perSecond)),
+      purchaseP50Ms: median(latencies.map((l) => l.p50)),
+      purchaseP99Ms: median(latencies.map((l) => l.p99)),
+      bodyBytes: Buffer.byteLength(nextBody()),
+      bareCpuMsPerRequest: median(rounds.map((r) => r.bare.cpuMsPerRequest)),
+      ledgerCpuMsPerRequest: median(rounds.map((r) => r.ledger.cpuMsPerRequest)),
+    }
+  } finally {
+    await bare.stop()
+    await ledger.stop()
+  }
+}
+
+/** The ledger on a fresh store, with one programme and a few merchants set up through the API. */
+const startLedger = async (nodeFlags?: readonly string[]) => {
+  mkdirSync(scratchDir, { recursive: true })
+  const dir = mkdtempSync(join(scratchDir, 'http-'))
+  const keysFile = join(dir, 'keys.json')
+  writeFileSync(keysFile, JSON.stringify([{ key: operatorKey, role: 'operator' }]))
+  const service: ChildServer = await startServer({
+    script: 'src/main.ts',
+    nodeFlags,
+    env: {
+      LEDGER_STORE: `sqlite:${join(dir, 'ledger.db')}`,
+      LEDGER_API_KEYS_FILE: keysFile,
+      LOG_LEVEL: 'info',
+    },
+  })
+  const stop = async (): Promise<void> => {
+    await service.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  await setUpLedger(service.url).catch(async (error: unknown) => {
+    await stop()
+    throw error
+  })
+  return { service, stop }
+}
+
+const setUpLedger = async (url: string): Promise<void> => {
+  const today = new Date()
+  const validFrom = new Date(today.getTime() - 86_400_000).toISOString().slice(0, 10)
+  const validUntil = new Date(today.getTime() + 30 * 86_400_000).toISOString().slice(0, 10)
+  await postJson(
+    `${url}/v1/programmes`,
+    {
+      programmeId,
+      name: 'Benchmark programme',
+      bonusRateBasisPoints: 2_500,
+      validFrom,
+      validUntil,
+      funders: [{ funderId: 'bench', name: 'Bench', contributionCents: httpProgrammeBudgetCents }],
+    },
+    authorization,
+  )
+  for (let index = 1; index <= httpMerchantCount; index += 1) {
+    const merchantId = `MB${index}`
+    await postJson(
+      `${url}/v1/merchants`,
+      {
+        merchantId,
+        legalName: `Commerce ${merchantId}`,
+        siret: luhnSiretOf(index),
+        communeCode: '57630',
+        category: 'retail',
+        employees: 3,
+        salesAreaM2: 120,
+        annualTurnoverCents: 40_000_000,
+      },
+      authorization,
+    )
+  }
+}
+
+interface LoadResult {
+  readonly perSecond: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  readonly cpuMsPerRequest: number
+}
+
+/** One autocannon run of purchase bodies; fails on any answer other than 2xx. */
+const load = async (
+  server: ChildServer,
+  nextBody: () => string,
+  options: { durationS: number; ratePerSecond?: number },
+): Promise<LoadResult> => {
+  const url = server.url
+  const cpuMsBefore = server.cpuMs()
+  const result = await autocannon({
+    url,
+    connections: options.ratePerSecond === undefined ? httpConnections : latencyConnections,
+    duration: options.durationS,
+    pipelining: 1,
+    ...(options.ratePerSecond === undefined ? {} : { overallRate: options.ratePerSecond }),
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/purchases',
+        headers: { ...authorization, 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: nextBody() }),
+      },
+    ],
+  })
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new Error(
+      `${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+    )
+  }
+  return {
+    cpuMsPerRequest: (server.cpuMs() - cpuMsBefore) / result['2xx'],
+    perSecond: result['2xx'] / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+  }
+}
