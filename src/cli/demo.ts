@@ -8,7 +8,7 @@ import { createLogger } from '../logging'
 import { generateSeason } from '../simulation/generator'
 import { addSeasonFlags, seasonOptionsOf, type SeasonFlags } from '../simulation/options'
 import { createProgress } from '../simulation/progress'
-import { runSeason, simulatedClock } from '../simulation/season'
+import { runSeason } from '../simulation/season'
 import { seasonSummary } from '../simulation/summary'
 
 /**
@@ -16,8 +16,8 @@ import { seasonSummary } from '../simulation/summary'
  * ./data (once), starts the ledger service in this process on the embedded store, plays the
  * default season against it over HTTP, prints the funding report and where to look, and keeps
  * serving until Ctrl-C. Run again, it finds the season in the ledger and every write answers as
- * a repeat. The service's clock follows the season while it runs (the season is 2025's, and the
- * ledger dates a programme by its own clock), then returns to the real time.
+ * a repeat. The service keeps the real clock: the season is 2025's, and every write states the
+ * instant it happened, as a client of a service started with `npm start` does.
  */
 interface DemoFlags extends SeasonFlags {
   readonly dataDir: string
@@ -105,10 +105,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
     LEDGER_PROCESSOR_SECRET: processorSecret,
     LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
   })
-  const clock = simulatedClock()
-  const service = await assembleService(config, createLogger(config.logLevel), {
-    clockMs: () => clock.nowMs(),
-  })
+  const service = await assembleService(config, createLogger(config.logLevel))
   stopOnSignals(service)
   const url = await service.app.listen({ port: config.port, host: config.host })
   process.stdout.write(`ledger listening at ${url} (store ${config.storeUrl})\n`)
@@ -123,10 +120,8 @@ const main = async (argv: readonly string[]): Promise<number> => {
       processorSecret,
     },
     concurrency: flags.concurrency,
-    clock,
     progress: (total) => createProgress(total),
   })
-  clock.release()
   process.stdout.write(`${seasonSummary(outcome)}\n\n`)
   process.stdout.write(whereToLook(url, plan.programmeId, keys, keysPath, secretPath))
   if (flags.exit) {

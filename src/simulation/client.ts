@@ -1,10 +1,14 @@
+import http from 'node:http'
+import https from 'node:https'
 import { signProcessorBody } from '../http/auth'
 
 /**
- * The simulator's HTTP client: plain `fetch` to the service's public API, as any caller would.
- * Requests are retried on what says "try again" (a lost connection, 429, 503, a 409
- * `concurrency_conflict`), which is safe because every write carries its own id: a retried
- * write that had landed answers 200 with its first answer.
+ * The simulator's HTTP client: plain HTTP/1.1 to the service's public API, as any caller would.
+ * It is Node's `http` on connections kept open rather than `fetch`: in the demo the service and
+ * the simulator share one thread, and fetch's streams and objects per request took a quarter of
+ * that thread's time, `http` less than a tenth. Requests are retried on what says "try again"
+ * (a lost connection, 429, 503, a 409 `concurrency_conflict`), which is safe because every
+ * write carries its own id: a retried write that had landed answers 200 with its first answer.
  */
 export interface ServiceAccess {
   readonly url: string
@@ -29,18 +33,32 @@ const retryDelayMsMin = 50
 /** How long one request may take before it counts as lost: a full expiry run is the longest. */
 const requestTimeoutMs = 120_000
 
+/** Sockets kept open to the service; more than the runner sends at once are never needed. */
+const socketsMax = 256
+
 /** Statuses that mean "not now": retried with the same request. */
 const retriedStatuses = new Set([429, 502, 503, 504])
 
 export class LedgerClient {
   private readonly baseUrl: string
+  private readonly transport: typeof http | typeof https
+  private readonly agent: http.Agent
 
   constructor(
     readonly access: ServiceAccess,
-    /** The clock processor signatures are dated by: the service's own, when it is simulated. */
+    /** The clock processor signatures are dated by: the service's, when it has its own. */
     private readonly nowMs: () => number = Date.now,
   ) {
     this.baseUrl = access.url.replace(/\/+$/, '')
+    const secure = new URL(this.baseUrl).protocol === 'https:'
+    this.transport = secure ? https : http
+    const agentOptions = { keepAlive: true, maxSockets: socketsMax }
+    this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions)
+  }
+
+  /** Closes the connections kept open, so nothing of the client holds the process. */
+  close(): void {
+    this.agent.destroy()
   }
 
   /** A request with the operator's key. */
@@ -104,20 +122,33 @@ export class LedgerClient {
     throw new TransportError(`${method} ${path}: ${describe(lastError)}`)
   }
 
-  private async once(
+  private once(
     method: string,
     path: string,
     rawBody: string | undefined,
     headers: Record<string, string>,
   ): Promise<Answer> {
-    const response = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: rawBody === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-      body: rawBody,
-      signal: AbortSignal.timeout(requestTimeoutMs),
+    const bodyHeaders =
+      rawBody === undefined
+        ? {}
+        : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(rawBody) }
+    const options = { method, agent: this.agent, headers: { ...headers, ...bodyHeaders } }
+    return new Promise<Answer>((resolve, reject) => {
+      const request = this.transport.request(`${this.baseUrl}${path}`, options, (response) => {
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk))
+        response.on('error', reject)
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          resolve({ status: response.statusCode ?? 0, body: parsedBody(text), text })
+        })
+      })
+      request.setTimeout(requestTimeoutMs, () => {
+        request.destroy(new Error(`no answer within ${requestTimeoutMs} ms`))
+      })
+      request.on('error', reject)
+      request.end(rawBody)
     })
-    const text = await response.text()
-    return { status: response.status, body: parsedBody(text), text }
   }
 }
 

@@ -188,7 +188,10 @@ class SeasonGenerator {
     return `${this.tag}-r${String(this.counters.redemption).padStart(7, '0')}`
   }
 
-  /** The funders give in proportion to their population, in whole euros. */
+  /**
+   * The funders give in proportion to their population, in whole euros. The programme and its
+   * funding are dated the day set-up starts, before any merchant applies or any sale.
+   */
   private programmeBody(): ProgrammeBody {
     const groupings = simulatedGroupings(this.communes)
     const budgetCents = this.options.purchases * budgetPerPurchaseCents
@@ -211,6 +214,7 @@ class SeasonGenerator {
       minVoucherCents,
       maxVoucherCents,
       maxBonusPerCustomerCents,
+      occurredAt: isoOf(this.calendar.setupStartMs),
     }
   }
 
@@ -226,7 +230,8 @@ class SeasonGenerator {
       const failed = applicant.failedFields
       const refusal: ExpectedRefusal | null =
         failed.length === 0 ? null : { code: 'merchant_not_eligible', fields: failed }
-      this.emit({ kind: 'registerMerchant', atMs, body: applicant.body, refusal })
+      const body = { ...applicant.body, occurredAt: isoOf(atMs) }
+      this.emit({ kind: 'registerMerchant', atMs, body, refusal })
     })
     const lastAtMs = times[times.length - 1] ?? this.calendar.setupStartMs
     this.stock.openShops(lastAtMs + hourMs)

@@ -9,24 +9,23 @@ import { checkStepAnswer, type StepContext } from './step-checks'
  * ledger receives the same requests in the same order whatever the concurrency, and the
  * ledger comes out the same. Steps that read the whole ledger (payout runs, the expiry run)
  * or change what others may do (the suspension) wait for everything before them.
+ *
+ * Every purchase waits for the one before it (they share the programme's stream), so they make
+ * the longest chain of the season. While one waits, steps further down the plan whose lanes are
+ * free go ahead (up to `stepsAheadMax` of them waiting at once); and when more steps are ready
+ * than may be in flight, the earliest in the plan is sent first, so the chain is never held up
+ * by what comes after it.
  */
-export interface SimulatedClock {
-  /** Moves the service's clock to at least `ms`; it never goes back. */
-  advanceTo(ms: number): void
-  nowMs(): number
-}
-
 export interface RunOptions {
   readonly client: LedgerClient
-  /** Requests in flight at most. */
+  /** Requests in flight at most; steps waiting for their lane do not count. */
   readonly concurrency: number
-  /** The clock of an in-process service, moved along the season; absent for a remote one. */
-  readonly clock?: SimulatedClock
   readonly onStep?: (done: number, step: Step) => void
 }
 
 /** Something the service did that the rules say it must not have: the run fails. */
 export interface Failure {
+  readonly kind: Step['kind']
   readonly step: string
   readonly request: string
   readonly problem: string
@@ -49,6 +48,13 @@ export interface RunResult {
 /** After this many failures nothing new is sent: what follows the first ones only cascades. */
 const failuresMax = 10
 
+/**
+ * Steps dispatched and not yet done (waiting for their lane, or sent), at most: about ten days
+ * of the default season, so while purchases wait for each other there is always other traffic
+ * to send; more would only pile up promises.
+ */
+const stepsAheadMax = 2_000
+
 export const runPlan = async (plan: SeasonPlan, options: RunOptions): Promise<RunResult> => {
   const runner = new PlanRunner(plan, options)
   await runner.run()
@@ -67,19 +73,23 @@ class PlanRunner implements StepContext {
   private stepsDone = 0
   private readonly lanes = new Map<string, Promise<void>>()
   private readonly inFlight = new Set<Promise<void>>()
+  private readonly ahead = new Slots(stepsAheadMax)
+  private readonly wire: Slots
   private seasonStarted = false
 
   constructor(
     private readonly plan: SeasonPlan,
     readonly options: RunOptions,
-  ) {}
+  ) {
+    this.wire = new Slots(options.concurrency)
+  }
 
   get client(): LedgerClient {
     return this.options.client
   }
 
   async run(): Promise<void> {
-    for (const step of this.plan.steps) {
+    for (const [index, step] of this.plan.steps.entries()) {
       if (this.failures.length > 0) break
       if (this.needsBarrier(step)) {
         await this.drain()
@@ -87,8 +97,8 @@ class PlanRunner implements StepContext {
         await this.execute(step)
         continue
       }
-      while (this.inFlight.size >= this.options.concurrency) await Promise.race(this.inFlight)
-      this.dispatch(step)
+      await this.ahead.take(index)
+      this.dispatch(index, step)
     }
     await this.drain()
   }
@@ -115,18 +125,19 @@ class PlanRunner implements StepContext {
 
   fail(step: Step, request: string, problem: string, answer?: Answer): void {
     if (this.failures.length >= failuresMax) return
-    const failure: Failure = { step: describeStep(step), request, problem }
+    const failure: Failure = { kind: step.kind, step: describeStep(step), request, problem }
     this.failures.push(answer === undefined ? failure : { ...failure, answer: answer.text })
   }
 
   /**
-   * Whether a refusal answers as planned. A re-run states instants the streams have passed
-   * already, so there a refusal for the time is as good as the planned one.
+   * Whether a refusal answers as planned. Every write states its instant, and a re-run states
+   * instants the streams have passed already, so there a refusal for the time is as good as the
+   * planned one (accepted writes are repeats, answered before the time is looked at).
    */
-  refusedAs(expected: ExpectedRefusal, answer: Answer, statesTime: boolean): boolean {
+  refusedAs(expected: ExpectedRefusal, answer: Answer): boolean {
     const code = answer.body.code
     if (answer.status !== 422) return false
-    return code === expected.code || (this.rerun && statesTime && code === 'invalid_time')
+    return code === expected.code || (this.rerun && code === 'invalid_time')
   }
 
   private needsBarrier(step: Step): boolean {
@@ -137,16 +148,27 @@ class PlanRunner implements StepContext {
     return barrierKinds.has(step.kind)
   }
 
-  private dispatch(step: Step): void {
+  private dispatch(index: number, step: Step): void {
     const lanes = lanesOf(step)
     const before = Promise.all(lanes.map((lane) => this.lanes.get(lane)))
-    const running: Promise<void> = before.then(() => this.execute(step))
+    const running: Promise<void> = before.then(() => this.send(index, step))
     for (const lane of lanes) this.lanes.set(lane, running)
     this.inFlight.add(running)
     void running.finally(() => {
       this.inFlight.delete(running)
+      this.ahead.give()
       for (const lane of lanes) if (this.lanes.get(lane) === running) this.lanes.delete(lane)
     })
+  }
+
+  /** Executes a step once one of the requests in flight allowed is free. */
+  private async send(index: number, step: Step): Promise<void> {
+    await this.wire.take(index)
+    try {
+      await this.execute(step)
+    } finally {
+      this.wire.give()
+    }
   }
 
   private async drain(): Promise<void> {
@@ -156,7 +178,6 @@ class PlanRunner implements StepContext {
   /** Sends one step and checks its answer; never throws, a failure is recorded instead. */
   private async execute(step: Step): Promise<void> {
     if (this.failures.length > 0) return
-    this.options.clock?.advanceTo(step.atMs)
     try {
       await checkStepAnswer(this, step)
     } catch (error) {
@@ -165,6 +186,34 @@ class PlanRunner implements StepContext {
     }
     this.stepsDone += 1
     this.options.onStep?.(this.stepsDone, step)
+  }
+}
+
+/**
+ * A fixed number of slots; when none is free, the caller with the lowest rank (the earliest
+ * step of the plan) gets the next one.
+ */
+class Slots {
+  private readonly waiting: { readonly rank: number; readonly resume: () => void }[] = []
+
+  constructor(private free: number) {}
+
+  take(rank: number): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1
+      return Promise.resolve()
+    }
+    return new Promise((resume) => {
+      let at = this.waiting.length
+      while (at > 0 && (this.waiting[at - 1]?.rank ?? 0) > rank) at -= 1
+      this.waiting.splice(at, 0, { rank, resume })
+    })
+  }
+
+  give(): void {
+    const next = this.waiting.shift()
+    if (next === undefined) this.free += 1
+    else next.resume()
   }
 }
 

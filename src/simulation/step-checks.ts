@@ -1,3 +1,4 @@
+import { isoOf } from './calendar'
 import type { Answer, LedgerClient } from './client'
 import type {
   ExpectedRefusal,
@@ -26,7 +27,7 @@ export interface StepContext {
   refusedAsPlanned: number
   noteAnswer(answer: Answer): void
   fail(step: Step, request: string, problem: string, answer?: Answer): void
-  refusedAs(expected: ExpectedRefusal, answer: Answer, statesTime: boolean): boolean
+  refusedAs(expected: ExpectedRefusal, answer: Answer): boolean
 }
 
 export const checkStepAnswer = async (context: StepContext, step: Step): Promise<void> => {
@@ -35,7 +36,8 @@ export const checkStepAnswer = async (context: StepContext, step: Step): Promise
       const answer = await post(context, step, '/v1/programmes', step.body)
       if (answer.status === 200) context.rerun = true
       const budgetCents = step.body.funders.reduce((sum, f) => sum + f.contributionCents, 0)
-      return expectAccepted(context, step, 'POST /v1/programmes', answer, { budgetCents })
+      expectAccepted(context, step, 'POST /v1/programmes', answer, { budgetCents })
+      return
     }
     case 'registerMerchant':
       return registerMerchant(context, step)
@@ -49,11 +51,13 @@ export const checkStepAnswer = async (context: StepContext, step: Step): Promise
       return moveStock(context, step)
     case 'suspend': {
       const path = `/v1/merchants/${step.merchantId}/suspensions`
+      const body = { reason: step.reason, occurredAt: isoOf(step.atMs) }
       // Suspensions carry no id of their own: the header makes a re-run a repeat, not a second.
-      const answer = await post(context, step, path, { reason: step.reason }, {
+      const answer = await post(context, step, path, body, {
         'idempotency-key': `suspension-${step.merchantId}`,
       })
-      return expectAccepted(context, step, `POST ${path}`, answer, { suspended: true })
+      expectAccepted(context, step, `POST ${path}`, answer, { suspended: true })
+      return
     }
     case 'payoutRun':
       return payoutRun(context, step)
@@ -76,26 +80,27 @@ const post = async (
   return answer
 }
 
-/** An accepted write whose answer holds every expected field. */
+/** An accepted write whose answer holds every expected field; false after a failure. */
 const expectAccepted = (
   context: StepContext,
   step: Step,
   request: string,
   answer: Answer,
   fields: Record<string, unknown>,
-): void => {
+): boolean => {
   if (answer.status !== 201 && answer.status !== 200) {
     context.fail(step, request, `refused what the rules accept (${answer.status})`, answer)
-    return
+    return false
   }
   for (const [field, expected] of Object.entries(fields)) {
     if (answer.body[field] !== expected) {
       const actual = JSON.stringify(answer.body[field])
       const problem = `${field} is ${actual}, the rules give ${JSON.stringify(expected)}`
       context.fail(step, request, problem, answer)
-      return
+      return false
     }
   }
+  return true
 }
 
 /** A planned refusal: 422 with the planned code, or a failure naming what came instead. */
@@ -105,9 +110,8 @@ const expectRefused = (
   request: string,
   answer: Answer,
   refusal: ExpectedRefusal,
-  statesTime: boolean,
 ): boolean => {
-  if (context.refusedAs(refusal, answer, statesTime)) {
+  if (context.refusedAs(refusal, answer)) {
     context.refusedAsPlanned += 1
     return true
   }
@@ -119,8 +123,11 @@ const expectRefused = (
 const registerMerchant = async (context: StepContext, step: RegisterMerchantStep) => {
   const answer = await post(context, step, '/v1/merchants', step.body)
   const request = `POST /v1/merchants ${step.body.merchantId}`
-  if (step.refusal === null) return expectAccepted(context, step, request, answer, {})
-  if (!expectRefused(context, step, request, answer, step.refusal, false)) return
+  if (step.refusal === null) {
+    expectAccepted(context, step, request, answer, {})
+    return
+  }
+  if (!expectRefused(context, step, request, answer, step.refusal)) return
 
   const errors = Array.isArray(answer.body.errors)
     ? (answer.body.errors as { field?: unknown }[])
@@ -137,7 +144,7 @@ const purchase = async (context: StepContext, step: PurchaseStep) => {
   const answer = await post(context, step, '/v1/purchases', step.body)
   const request = `POST /v1/purchases ${step.body.purchaseId}`
   if (step.refusal !== null) {
-    expectRefused(context, step, request, answer, step.refusal, true)
+    expectRefused(context, step, request, answer, step.refusal)
     return
   }
   expectAccepted(context, step, request, answer, { ...step.expected })
@@ -161,7 +168,7 @@ const redeem = async (context: StepContext, step: RedeemStep) => {
   const answer = await post(context, step, path, step.body)
   const request = `POST ${path} ${step.body.redemptionId}`
   if (step.refusal !== null) {
-    expectRefused(context, step, request, answer, step.refusal, true)
+    expectRefused(context, step, request, answer, step.refusal)
     return
   }
   const expected = { amountCents: step.body.amountCents, ...step.expected }
@@ -173,7 +180,7 @@ const refund = async (context: StepContext, step: RefundStep) => {
   const answer = await post(context, step, path, step.body)
   const request = `POST ${path} ${step.body.refundId}`
   if (step.refusal !== null) {
-    expectRefused(context, step, request, answer, step.refusal, true)
+    expectRefused(context, step, request, answer, step.refusal)
     return
   }
   expectAccepted(context, step, request, answer, { ...step.expected })
@@ -184,16 +191,17 @@ const moveStock = async (context: StepContext, step: MoveStockStep) => {
   const answer = await post(context, step, path, step.body)
   const request = `POST ${path} ${step.body.movementId}`
   if (step.refusal !== null) {
-    expectRefused(context, step, request, answer, step.refusal, false)
+    expectRefused(context, step, request, answer, step.refusal)
     return
   }
   expectAccepted(context, step, request, answer, { ...step.expected })
 }
 
 const payoutRun = async (context: StepContext, step: PayoutRunStep) => {
-  const answer = await post(context, step, '/v1/payout-runs', { runId: step.runId })
+  const body = { runId: step.runId, occurredAt: isoOf(step.atMs) }
+  const answer = await post(context, step, '/v1/payout-runs', body)
   const request = `POST /v1/payout-runs ${step.runId}`
-  expectAccepted(context, step, request, answer, {})
+  if (!expectAccepted(context, step, request, answer, {})) return
   const payouts = Array.isArray(answer.body.payouts)
     ? (answer.body.payouts as { payoutId: string; merchantId: string; amountCents: number }[])
     : []
@@ -260,6 +268,7 @@ const deliver = async (
 
 const expiryRun = async (context: StepContext, step: ExpiryRunStep) => {
   const path = `/v1/programmes/${step.programmeId}/expiry-runs`
-  const answer = await post(context, step, path, { runId: step.runId })
+  const body = { runId: step.runId, occurredAt: isoOf(step.atMs) }
+  const answer = await post(context, step, path, body)
   expectAccepted(context, step, `POST ${path} ${step.runId}`, answer, { ...step.expected })
 }

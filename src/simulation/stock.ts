@@ -8,7 +8,7 @@ import {
   stockTargetMax,
   stockTargetMin,
 } from './behaviour'
-import { dayMs, hourMs, nextShopInstantMs, weeklyPayoutRunsMs } from './calendar'
+import { dayMs, hourMs, isoOf, nextShopInstantMs, weeklyPayoutRunsMs } from './calendar'
 import type { SeasonGenerator } from './generator'
 import type { MoveStockStep, StockMovementBody } from './plan'
 import type { Rng } from './random'
@@ -124,7 +124,7 @@ export class StockKeeper {
   private move(
     atMs: number,
     merchantId: string,
-    movement: Omit<StockMovementBody, 'movementId'>,
+    movement: Omit<StockMovementBody, 'movementId' | 'occurredAt'>,
     refusal: MoveStockStep['refusal'] = null,
   ): void {
     this.movements += 1
@@ -135,7 +135,7 @@ export class StockKeeper {
       kind: 'moveStock',
       atMs,
       merchantId,
-      body: { movementId, ...movement },
+      body: { movementId, ...movement, occurredAt: isoOf(atMs) },
       expected: refusal === null ? { onHand: levels.onHand, reserved: levels.reserved } : null,
       refusal,
     })

@@ -24,8 +24,9 @@ export const seasonSummary = (outcome: SeasonOutcome): string => {
     if (failure.answer !== undefined) {
       lines.push(`  answer: ${failure.answer.slice(0, answerCharsMax)}`)
     }
-    const hint = hintFor(failure.answer)
-    if (hint !== undefined) lines.push(`  note: ${hint}`)
+    if (failure.kind === 'payoutRun' && failure.answer?.includes('"invalid_time"')) {
+      lines.push(`  note: ${anotherSeasonNote}`)
+    }
   }
   if (outcome.reportProblem !== null) lines.push(`report: ${outcome.reportProblem}`)
   for (const problem of outcome.identityProblems) lines.push(`IDENTITY BROKEN: ${problem}`)
@@ -35,6 +36,14 @@ export const seasonSummary = (outcome: SeasonOutcome): string => {
   )
   return lines.join('\n')
 }
+
+/**
+ * A payout run refused for its time means the ledger's payout runs are later than this season's:
+ * the ledger holds another season (see `runSeason`).
+ */
+const anotherSeasonNote =
+  'payout runs share one stream for the whole ledger, which holds a later season already; ' +
+  'play another seed or size on a fresh store'
 
 /** Answers are shown up to this length: enough for a problem document, not a whole export. */
 const answerCharsMax = 600
@@ -51,15 +60,3 @@ const sizeLine = (outcome: SeasonOutcome): string => {
     `${run.requests} requests (${run.refusedAsPlanned} refused as planned) in ${seconds} s`,
   ].join(' ')
 }
-
-/**
- * A stated instant refused on the first purchase means the programme's stream already holds a
- * later instant: the ledger dates a new programme by its own clock, so a past season cannot be
- * played against a service whose clock is the real one.
- */
-const hintFor = (answer: string | undefined): string | undefined =>
-  answer?.includes('"invalid_time"') === true
-    ? 'the ledger dates programmes and merchants by its own clock (their routes take no ' +
-      'occurredAt), so purchases stated in the past season land after them and are refused; ' +
-      'run the season in-process with `npm run demo`, whose service clock follows the season'
-    : undefined

@@ -58,6 +58,25 @@ t.test('steps are in time order, in the past, and ids are never reused', async (
   }
 })
 
+t.test('every write states its instant: funding, then merchants, sales, the expiry', async (t) => {
+  const { seasonStartMs, seasonEndMs } = seasonCalendar()
+  for (const plan of plans) {
+    for (const step of plan.steps) {
+      if ('body' in step && step.body.occurredAt !== new Date(step.atMs).toISOString()) {
+        t.fail(`${step.kind} at ${step.atMs} states ${step.body.occurredAt}`)
+      }
+    }
+    const [programme] = ofKind(plan, 'createProgramme')
+    const registrations = ofKind(plan, 'registerMerchant').map((step) => step.atMs)
+    const firstSaleMs = Math.min(...ofKind(plan, 'purchase').map((step) => step.atMs))
+    t.ok((programme?.atMs ?? Infinity) < Math.min(...registrations), 'programme first')
+    t.ok(Math.max(...registrations) < seasonStartMs, 'merchants before the season opens')
+    t.ok(firstSaleMs >= seasonStartMs, 'no sale before it opens')
+    const [expiry] = ofKind(plan, 'expiryRun')
+    t.ok((expiry?.atMs ?? 0) > seasonEndMs, 'the expiry run after 31 December, Paris time')
+  }
+})
+
 t.test('bonuses respect the rate, the per-customer cap and the budget', async (t) => {
   for (const plan of plans) {
     const netByCustomer = new Map<string, number>()

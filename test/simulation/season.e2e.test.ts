@@ -1,5 +1,4 @@
 import t from 'tap'
-import type { SimulatedClock } from '../../src/simulation/runner'
 import { runSeason, type SeasonOutcome } from '../../src/simulation/season'
 import { keys, processorSecret, startTestService, type TestService } from '../support/service'
 
@@ -11,38 +10,21 @@ import { keys, processorSecret, startTestService, type TestService } from '../su
  */
 const options = { seed: 11, merchants: 5, customers: 25, purchases: 60 }
 
-/** The real day after the season, as the brief of the simulator fixes it. */
-const afterSeasonMs = Date.parse('2026-12-03T09:00:00Z')
-
 /**
- * The test service's clock, following the season: the ledger dates a programme by its own
- * clock, so a past season is played with a clock that is where the season is.
+ * The service's clock stands on a day long after the 2025 season, expiry and final payout run
+ * included, as the real one does: every write states when it happened, the service's clock
+ * plays no part in the season.
  */
-const followingClock = (service: TestService): SimulatedClock => {
-  let moved = false
-  return {
-    advanceTo: (ms) => {
-      service.clock.nowMs = moved ? Math.max(service.clock.nowMs, ms) : ms
-      moved = true
-    },
-    nowMs: () => service.clock.nowMs,
-  }
-}
+const afterSeasonMs = Date.parse('2026-12-03T12:00:00Z')
 
-const playSeason = async (
-  service: TestService,
-  url: string,
-  concurrency = 8,
-): Promise<SeasonOutcome> => {
-  const outcome = await runSeason({
+/** Processor signatures are dated by the service's clock, which is not the real one here. */
+const playSeason = (service: TestService, url: string, concurrency = 8): Promise<SeasonOutcome> =>
+  runSeason({
     options,
     access: { url, operatorKey: keys.operator, processorKey: keys.processor, processorSecret },
     concurrency,
-    clock: followingClock(service),
+    signingNowMs: () => service.clock.nowMs,
   })
-  service.clock.nowMs = afterSeasonMs
-  return outcome
-}
 
 const startOnPort = async () => {
   const service = await startTestService({ nowMs: afterSeasonMs })
@@ -74,6 +56,28 @@ const creditBalances = (csv: string): Map<string, number> => {
 
 const withoutPosition = (report: unknown) => ({ ...(report as object), asOfPosition: undefined })
 
+interface LedgerEvent {
+  readonly position: number
+  readonly streamId: string
+  readonly type: string
+  readonly occurredAt: string
+}
+
+/** The whole log, page by page. */
+const ledgerEvents = async (url: string): Promise<LedgerEvent[]> => {
+  const events: LedgerEvent[] = []
+  for (let after = 0; ; ) {
+    const page = await auditorGet(url, `/v1/ledger/events?after=${after}&limit=1000`)
+    const { events: batch } = JSON.parse(page.text) as { events: LedgerEvent[] }
+    if (batch.length === 0) return events
+    events.push(...batch)
+    after = batch[batch.length - 1]?.position ?? after
+  }
+}
+
+/** Streams of the scheme's facts; idempotency records and seals are the ledger's own. */
+const factCategories = ['programme', 'merchant', 'voucher', 'stock', 'payout', 'payouts']
+
 t.test('a season on a real port', async (t) => {
   const { service, url } = await startOnPort()
   t.teardown(() => service.stopAndClean())
@@ -85,6 +89,27 @@ t.test('a season on a real port', async (t) => {
   t.same(first.figureProblems, [], "the report's figures are the rules' figures")
   t.ok(first.ok)
   t.ok(first.run.refusedAsPlanned > 10, 'the planned refusals were refused')
+
+  t.test('the season is dated when it happened, not by the service clock', async (t) => {
+    const events = await ledgerEvents(url)
+    const facts = events.filter((e) => factCategories.includes(e.streamId.split('-')[0] ?? ''))
+    const programme = first.plan.steps.find((step) => step.kind === 'createProgramme')
+    const created = facts.find((e) => e.streamId === `programme-${first.plan.programmeId}`)
+    t.equal(created?.occurredAt, programme?.body.occurredAt, 'the programme as stated')
+    const latestMs = Math.max(...first.plan.steps.map((step) => step.atMs))
+    const late = facts.filter((e) => Date.parse(e.occurredAt) > latestMs)
+    t.same(late, [], 'no fact dated after the last step of the season')
+    const lastByStream = new Map<string, number>()
+    for (const event of facts) {
+      const ms = Date.parse(event.occurredAt)
+      const before = lastByStream.get(event.streamId) ?? ms
+      // Payout notices follow the processor's clock, late and out of order by nature.
+      if (ms < before && !event.streamId.startsWith('payout-')) {
+        t.fail(`${event.streamId} goes back in time at ${event.position}`)
+      }
+      lastByStream.set(event.streamId, Math.max(ms, before))
+    }
+  })
 
   t.test("each merchant's balance is the sum of its postings", async (t) => {
     const exported = await auditorGet(url, '/v1/ledger/export?format=csv')
