@@ -26,7 +26,17 @@ const main = async (): Promise<void> => {
     }
     throw error
   })
-  const address = await service.app.listen({ port: config.port, host: config.host })
+  const address = await service.app
+    .listen({ port: config.port, host: config.host })
+    .catch(async (error: NodeJS.ErrnoException) => {
+      await service.close()
+      const hint =
+        error.code === 'EADDRINUSE'
+          ? 'the port is taken: stop the other process or set PORT'
+          : 'check HOST and PORT'
+      process.stderr.write(`cannot listen on ${config.host}:${config.port}: ${error.message}; ${hint}\n`)
+      process.exit(2)
+    })
   logger.info({ address, store: config.storeUrl }, 'ledger listening')
 
   let stopping = false
