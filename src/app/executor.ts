@@ -1,6 +1,5 @@
 import * as E from 'fp-ts/Either'
 import type { Logger } from 'pino'
-import { v5 as uuidv5 } from 'uuid'
 import type { CommandContext, Decision, Rejection } from '../../domain/decider'
 import type { EventOf, LedgerEvent } from '../../domain/events'
 import { categoryOf, streams } from '../../domain/streams'
@@ -16,6 +15,7 @@ import {
   type RecordedEvent,
   type StreamAppend,
 } from '../store/port'
+import { uuidV5In } from './event-ids'
 import { StreamCache, StreamLocks, type StreamFold, type StreamSnapshot } from './stream-cache'
 
 /**
@@ -80,6 +80,7 @@ export interface ExecutorStats {
 
 /** Event ids are UUID v5 in this namespace, from the command id, stream and index. */
 const eventIdNamespace = '6f1c0a52-3f0e-5b7c-9a4e-2d8b1e7c4a90'
+const eventIdOf = uuidV5In(eventIdNamespace)
 
 export class CommandExecutor {
   private readonly cache = new StreamCache(streamCacheSizeMax)
@@ -258,7 +259,7 @@ export class CommandExecutor {
         events.map((event, index) => ({
           ...metadata,
           ...assertEncodable(event),
-          eventId: uuidv5(`${request.commandId}/${streamId}/${index}`, eventIdNamespace),
+          eventId: eventIdOf(`${request.commandId}/${streamId}/${index}`),
           type: event.type,
           data: event.data,
         })),

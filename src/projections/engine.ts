@@ -3,12 +3,14 @@ import type { StoredProjection } from '../../projections'
 import type { ProjectedEvent } from '../../projections/projection'
 import type { RecordedEvent } from '../store/port'
 import type { Checkpoint, ProjectionDocStore } from './doc-store'
+import { liveDocGenerationSizeMax } from './limits'
 
 /**
- * The in-memory side of the runner and of rebuilds: every projection's documents in a map, the
- * checkpoint of each, and the changes of the events applied since the last commit. Changes are
- * staged apart from the committed documents, so a failed commit leaves memory exactly as the
- * file is, and queries never see an event whose commit has not happened.
+ * The in-memory side of the runner and of rebuilds: every projection's committed documents (all
+ * of them, or a cache read through from the file; see `DocResidence`), the checkpoint of each,
+ * and the changes of the events applied since the last commit. Changes are staged apart from the
+ * committed documents, so a failed commit leaves memory exactly as the file is, and queries
+ * never see an event whose commit has not happened.
  */
 
 /** Event types that never change a read model: skipped before any other work. */
@@ -51,10 +53,67 @@ export const resetOutdatedProjections = (
   return outdated.map((p) => p.name)
 }
 
+/**
+ * Where an engine keeps committed documents. `all`: every document parsed in memory, loaded at
+ * start; a rebuild uses it, since it starts from nothing and touches every document anyway.
+ * `onDemand`: a bounded cache read through from the projections file; the live runner uses it,
+ * so it starts without parsing every document and its memory does not grow with the log.
+ */
+export type DocResidence = 'all' | 'onDemand'
+
+/** A projection's committed documents: exactly those of the projections file. */
+interface CommittedDocs {
+  get(key: string): unknown
+  /** Records a document once it is written to the file. */
+  set(key: string, doc: unknown): void
+  values(): Iterable<unknown>
+}
+
+/** Remembers that the file has no document at a key, so a new key is looked up once. */
+const absent = Symbol('absent')
+
+/**
+ * Committed documents read from the file on a miss and kept in two generations of Maps: a
+ * lookup or a write goes into the young one, which becomes the old one when full, and the old
+ * one is dropped then. Entries are never changed in place, so nothing can go stale: the file is
+ * written before `set` is called, and it is the only writer of the file while the runner runs.
+ */
+class DocsOnDemand implements CommittedDocs {
+  private young = new Map<string, unknown>()
+  private old = new Map<string, unknown>()
+
+  constructor(
+    private readonly projection: string,
+    private readonly store: ProjectionDocStore,
+    private readonly generationSizeMax: number,
+  ) {}
+
+  get(key: string): unknown {
+    let doc = this.young.get(key)
+    if (doc === undefined) {
+      doc = this.old.get(key) ?? this.store.loadDoc(this.projection, key) ?? absent
+      this.set(key, doc)
+    }
+    return doc === absent ? undefined : doc
+  }
+
+  set(key: string, doc: unknown): void {
+    this.young.set(key, doc)
+    if (this.young.size < this.generationSizeMax) return
+    this.old = this.young
+    this.young = new Map()
+  }
+
+  /** Every document, from the file; only small projections are listed whole by queries. */
+  values(): Iterable<unknown> {
+    return this.store.loadDocs(this.projection).values()
+  }
+}
+
 /** One projection's place in the engine: its documents, staged changes and checkpoint. */
 interface Slot {
   readonly projection: StoredProjection
-  readonly committed: Map<string, unknown>
+  readonly committed: CommittedDocs
   staged: Map<string, unknown>
   checkpoint: Checkpoint
 }
@@ -71,11 +130,17 @@ export class ProjectionEngine {
   constructor(
     projections: readonly StoredProjection[],
     private readonly store: ProjectionDocStore,
+    residence: DocResidence = 'all',
+    /** For tests, which make it tiny so that documents are dropped and read again. */
+    generationSizeMax = liveDocGenerationSizeMax,
   ) {
     const saved = store.checkpoints()
     this.slots = projections.map((projection) => ({
       projection,
-      committed: store.loadDocs(projection.name),
+      committed:
+        residence === 'all'
+          ? store.loadDocs(projection.name)
+          : new DocsOnDemand(projection.name, store, generationSizeMax),
       staged: new Map(),
       checkpoint: saved.get(projection.name) ?? { version: projection.version, position: 0 },
     }))

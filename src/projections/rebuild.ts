@@ -12,8 +12,8 @@ import { rebuildCommitEventsMax, rebuildReadPageEventsMax } from './limits'
  * once, which is what makes a replay of a million events fast. Each commit carries its
  * checkpoint, so an interrupted rebuild is resumed by the runner from there, never half-applied.
  *
- * Run it while no runner has the same file open: a running service keeps its documents in
- * memory and would not see the rebuilt ones until it restarts.
+ * Run it while no runner has the same file open: a running service keeps recently read
+ * documents in memory and its checkpoint, and would mix them with the rebuilt ones.
  */
 export interface RebuildOptions {
   readonly store: EventStore

@@ -9,9 +9,10 @@ import { readModelQueries, type ReadModelQueries } from './queries'
 /**
  * The projection runner: one catch-up subscription to the whole log from the projections'
  * checkpoint, every page applied to all projections in memory and committed with the new
- * checkpoint in one SQLite transaction. Reads answer from memory at the committed position and
- * can wait for a position (read-your-writes). A projection whose version changed is rebuilt from
- * position 0 at start while the others wait for it at their checkpoint.
+ * checkpoint in one SQLite transaction. Reads answer at the committed position, from a bounded
+ * cache of documents read through from that file, and can wait for a position
+ * (read-your-writes). A projection whose version changed is rebuilt from position 0 at start
+ * while the others wait for it at their checkpoint.
  *
  * A batch that fails (a broken invariant, a full disk) commits nothing and stops the runner:
  * `failure()` says why and the lag grows, so readiness fails. It does not retry by itself, so a
@@ -88,7 +89,7 @@ export const startProjections = (options: ProjectionRunnerOptions): ProjectionRu
   const docStore = new ProjectionDocStore(options.path)
   const reset = resetOutdatedProjections(projections, docStore)
   if (reset.length > 0) log.info({ projections: reset }, 'projection version changed, rebuilding')
-  const engine = new ProjectionEngine(projections, docStore)
+  const engine = new ProjectionEngine(projections, docStore, 'onDemand')
   const waiters = new PositionWaiters(() => engine.position())
   let headPosition = engine.position()
   let failed: Error | undefined

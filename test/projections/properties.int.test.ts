@@ -71,3 +71,30 @@ t.test('the runner, paged and restarted anywhere, equals a rebuild from 0', asyn
     { numRuns: 25 },
   )
 })
+
+t.test('an engine reading documents on demand through a tiny cache equals a rebuild', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'projection-on-demand-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  let run = 0
+
+  await fc.assert(
+    fc.asyncProperty(simulatedLog, fc.integer({ min: 1, max: 40 }), async (log, pageSize) => {
+      run += 1
+      const store = new ProjectionDocStore(join(dir, `on-demand-${run}.db`))
+      const engine = new ProjectionEngine(allProjections, store, 'onDemand', 2)
+      for (let start = 0; start < log.length; start += pageSize) {
+        engine.apply(log.slice(start, start + pageSize))
+        engine.commit()
+      }
+      const docs = allProjections.map((p) => [p.name, [...engine.docs(p.name)]] as const)
+      const onDemand = { docs, position: engine.position() }
+      store.close()
+
+      const rebuiltPath = join(dir, `rebuilt-${run}.db`)
+      await rebuildProjections({ store: new ArrayEventStore(log), path: rebuiltPath })
+      t.same(onDemand, docsIn(rebuiltPath))
+      return true
+    }),
+    { numRuns: 25 },
+  )
+})
