@@ -2,7 +2,9 @@
 // "N passed, N failed, N skipped" line that CI reads, keeping tap's exit code.
 import { spawn } from 'node:child_process'
 
-const tap = spawn('npx', ['tap', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] })
+const tap = spawn('npx', ['tap', ...process.argv.slice(2)], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
 let tail = ''
 tap.stdout.on('data', (chunk) => {
   process.stdout.write(chunk)

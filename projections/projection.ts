@@ -25,5 +25,8 @@ export interface Projection<Doc> {
   /** Bumped when the document shape or the reducer changes: the runner then rebuilds from 0. */
   readonly version: number
   keysOf(event: ProjectedEvent): readonly string[]
-  apply(event: ProjectedEvent, current: ReadonlyMap<string, Doc | undefined>): ReadonlyMap<string, Doc>
+  apply(
+    event: ProjectedEvent,
+    current: ReadonlyMap<string, Doc | undefined>,
+  ): ReadonlyMap<string, Doc>
 }

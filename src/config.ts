@@ -36,7 +36,13 @@ export class ConfigError extends Error {
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
-const storePrefixes = ['sqlite:', 'esdb://', 'esdb+discover://', 'kurrentdb://', 'kurrentdb+discover://']
+const storePrefixes = [
+  'sqlite:',
+  'esdb://',
+  'esdb+discover://',
+  'kurrentdb://',
+  'kurrentdb+discover://',
+]
 
 /** Reads and checks every variable, collecting all problems before failing. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
@@ -55,7 +61,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const storeUrl = env.LEDGER_STORE || 'sqlite:./data/ledger.db'
   if (!storePrefixes.some((prefix) => storeUrl.startsWith(prefix))) {
     problems.push(
-      `LEDGER_STORE=${storeUrl}: expected sqlite:<path> or a kurrentdb:// (esdb://) connection string`,
+      `LEDGER_STORE=${storeUrl}: expected sqlite:<path> ` +
+        'or a kurrentdb:// (esdb://) connection string',
     )
   }
   const apiKeysFile = env.LEDGER_API_KEYS_FILE || undefined
@@ -69,7 +76,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const processorSecret = env.LEDGER_PROCESSOR_SECRET || undefined
   if (processorSecret !== undefined && processorSecret.length < processorSecretLengthMin) {
     problems.push(
-      `LEDGER_PROCESSOR_SECRET: at least ${processorSecretLengthMin} characters, to resist guessing`,
+      `LEDGER_PROCESSOR_SECRET: at least ${processorSecretLengthMin} characters, ` +
+        'to resist guessing',
     )
   }
 

@@ -34,7 +34,9 @@ const main = async (): Promise<void> => {
         error.code === 'EADDRINUSE'
           ? 'the port is taken: stop the other process or set PORT'
           : 'check HOST and PORT'
-      process.stderr.write(`cannot listen on ${config.host}:${config.port}: ${error.message}; ${hint}\n`)
+      process.stderr.write(
+        `cannot listen on ${config.host}:${config.port}: ${error.message}; ${hint}\n`,
+      )
       process.exit(2)
     })
   logger.info({ address, store: config.storeUrl }, 'ledger listening')

@@ -50,7 +50,12 @@ export const assembleService = async (
 
   const store = await openEventStore(config.storeUrl, logger)
   const embedded = config.storeUrl.startsWith('sqlite:')
-  const executor = new CommandExecutor(store, foldFor, logger.child({ module: 'commands' }), embedded)
+  const executor = new CommandExecutor(
+    store,
+    foldFor,
+    logger.child({ module: 'commands' }),
+    embedded,
+  )
   const projections = await startProjections({ store, path: config.projectionsPath, logger })
   const sealer: Sealer = startSealer({
     store,

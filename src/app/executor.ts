@@ -207,7 +207,10 @@ export class CommandExecutor {
     for (const event of events) {
       const decoded = decodeLedgerEvent(event.type, event.data)
       if (E.isLeft(decoded)) throw new StoreCorrupted(event.position, decoded.left)
-      state = fold.evolve(state, { ...decoded.right, metadata: event.metadata } as unknown as LedgerEvent)
+      state = fold.evolve(state, {
+        ...decoded.right,
+        metadata: event.metadata,
+      } as unknown as LedgerEvent)
     }
     const last = events[events.length - 1]
     return {

@@ -41,7 +41,12 @@ import {
   type PayoutState,
   type PayoutsLedgerState,
 } from '../../domain/payout'
-import { decideMoveStock, evolveStock, initialStockState, type StockState } from '../../domain/stock'
+import {
+  decideMoveStock,
+  evolveStock,
+  initialStockState,
+  type StockState,
+} from '../../domain/stock'
 import { canonicalJson, sha256Hex } from '../audit/hash'
 import type { Caller, LedgerCommands, ProcessorEvent } from '../http/write-routes'
 import type { CommandExecutor, CommandOutcome, CommandRequest, IdempotencyKey } from './executor'
@@ -98,7 +103,10 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
       occurredAt?: Instant | undefined
       statedTimeOrdered?: boolean
     } & Pick<CommandRequest<R>, 'streamIds' | 'holdLocksUntilDurable' | 'prepare'> & {
-        decide: (states: ReadonlyMap<string, unknown>, context: CommandContext) => ReturnType<CommandRequest<R>['decide']>
+        decide: (
+          states: ReadonlyMap<string, unknown>,
+          context: CommandContext,
+        ) => ReturnType<CommandRequest<R>['decide']>
       },
   ): Promise<CommandOutcome<unknown>> => {
     const context: CommandContext = {
@@ -109,7 +117,12 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
     const headerKey: IdempotencyKey[] =
       caller.idempotencyKey === undefined
         ? []
-        : [{ key: `header:${caller.idempotencyKey}`, requestHash: requestHashOf({ commandType, request: spec.request }) }]
+        : [
+            {
+              key: `header:${caller.idempotencyKey}`,
+              requestHash: requestHashOf({ commandType, request: spec.request }),
+            },
+          ]
     const outcome = await deps.executor.execute<R>({
       commandType,
       commandId: spec.commandId ?? caller.idempotencyKey ?? randomUUID(),
@@ -208,7 +221,11 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
         request,
         streamIds: [stream],
         decide: (states, context) =>
-          decideIncreaseBudget({ ...body, programmeId: programmeId as Id }, state(states, stream), context),
+          decideIncreaseBudget(
+            { ...body, programmeId: programmeId as Id },
+            state(states, stream),
+            context,
+          ),
       })
     },
 
@@ -234,7 +251,11 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
         occurredAt: body.occurredAt,
         streamIds: [stream],
         decide: (states, context) =>
-          decideSuspendMerchant({ merchantId: merchantId as Id, ...body }, state(states, stream), context),
+          decideSuspendMerchant(
+            { merchantId: merchantId as Id, ...body },
+            state(states, stream),
+            context,
+          ),
       })
     },
 
@@ -247,7 +268,11 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
         occurredAt: body.occurredAt,
         streamIds: [stream],
         decide: (states, context) =>
-          decideReinstateMerchant({ merchantId: merchantId as Id, ...body }, state(states, stream), context),
+          decideReinstateMerchant(
+            { merchantId: merchantId as Id, ...body },
+            state(states, stream),
+            context,
+          ),
       })
     },
 
@@ -325,7 +350,10 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
           const programme = state<ProgrammeState>(states, programmeStream)
           const voucherIds = programme.created ? programmeVoucherIds(programme) : []
           const vouchers = new Map(
-            voucherIds.map((id) => [id as string, state<VoucherState>(states, streams.voucher(id))]),
+            voucherIds.map((id) => [
+              id as string,
+              state<VoucherState>(states, streams.voucher(id)),
+            ]),
           )
           return decideRunExpiry(
             { runId: body.runId, programmeId: programmeId as Id },
@@ -362,7 +390,14 @@ export const createLedger = (deps: LedgerDeps): LedgerCommands => {
       if (event.type === 'payment.refunded') {
         // Processors deliver late and out of order: their time is recorded but not held to the
         // ordering rule that binds the operator's stated times.
-        return refund(event.data.purchaseId, event.data.refundId, caller, event.occurredAt, [processorKey], false)
+        return refund(
+          event.data.purchaseId,
+          event.data.refundId,
+          caller,
+          event.occurredAt,
+          [processorKey],
+          false,
+        )
       }
       const payoutStream = streams.payout(event.data.payoutId)
       return run('RecordPayoutNotice', caller, {

@@ -21,7 +21,8 @@ export class PayablesFold {
     for (;;) {
       const page = await this.store.readAll(this.positionReached, readAllPageSizeMax)
       for (const event of page) {
-        if (isEventType(event.type)) this.apply({ type: event.type, data: event.data } as LedgerEvent)
+        if (isEventType(event.type))
+          this.apply({ type: event.type, data: event.data } as LedgerEvent)
         this.positionReached = event.position
       }
       if (page.length < readAllPageSizeMax) return

@@ -1,6 +1,11 @@
 import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import { exportFileNames, exportFormats, exportMediaTypes, type ExportFormat } from '../audit/export'
+import {
+  exportFileNames,
+  exportFormats,
+  exportMediaTypes,
+  type ExportFormat,
+} from '../audit/export'
 import { ledgerPageSizeMax } from '../limits'
 import type { Role } from './auth'
 import { Problem } from './problems'

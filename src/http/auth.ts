@@ -52,7 +52,8 @@ export const parseKeyRing = (json: string): E.Either<string, KeyRing> => {
   }
   const ring = new Map<string, Principal>()
   for (const [index, entry] of decoded.right.entries()) {
-    const hash = entry.sha256?.toLowerCase() ?? (entry.key === undefined ? '' : sha256Hex(entry.key))
+    const hash =
+      entry.sha256?.toLowerCase() ?? (entry.key === undefined ? '' : sha256Hex(entry.key))
     if (!/^[0-9a-f]{64}$/.test(hash)) return E.left(`entry ${index}: needs a key or a sha256`)
     if (entry.role === 'merchant' && entry.merchantId === undefined) {
       return E.left(`entry ${index}: a merchant key needs its merchantId`)
@@ -119,10 +120,14 @@ export class SignatureVerifier {
       }
       return
     }
-    for (const [signature, expiresMs] of this.seen) if (expiresMs < nowMs) this.seen.delete(signature)
+    for (const [signature, expiresMs] of this.seen)
+      if (expiresMs < nowMs) this.seen.delete(signature)
   }
 }
 
 /** Signs like a processor does; for the simulator and tests. */
 export const signProcessorBody = (secret: string, rawBody: string, timestampS: number): string =>
-  `t=${timestampS},v1=${createHmac('sha256', secret).update(`${timestampS}.${rawBody}`).digest('hex')}`
+  `t=${timestampS},v1=${hmacHex(secret, `${timestampS}.${rawBody}`)}`
+
+const hmacHex = (secret: string, text: string): string =>
+  createHmac('sha256', secret).update(text).digest('hex')

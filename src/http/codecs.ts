@@ -49,7 +49,9 @@ export class ClosedType<R extends t.Props, O extends t.Props> extends t.Type<
         }))
         const decoded = base.validate(u, context)
         if (unknownErrors.length === 0) return decoded
-        return t.failures(decoded._tag === 'Left' ? [...unknownErrors, ...decoded.left] : unknownErrors)
+        return t.failures(
+          decoded._tag === 'Left' ? [...unknownErrors, ...decoded.left] : unknownErrors,
+        )
       },
       t.identity,
     )
@@ -171,10 +173,7 @@ export const StockMovementBody = closed(
 
 /** Route parameters: every id in a path has the pattern of an id. */
 export const IdParams = (...names: string[]) =>
-  closed(
-    'Params',
-    Object.fromEntries(names.map((name) => [name, Id])) as Record<string, typeof Id>,
-  )
+  closed('Params', Object.fromEntries(names.map((name) => [name, Id])) as Record<string, typeof Id>)
 
 export const MinPositionQuery = closed('ReadQuery', {}, { minPosition: t.string })
 

@@ -97,7 +97,11 @@ export const registerReadRoutes = (app: FastifyInstance, deps: ServerDeps, guard
       async (request, reply) => {
         const id = decodeOrThrow(IdParams(definition.param), request.params)[definition.param] ?? ''
         const principal = request.principal
-        if (definition.merchantScoped && principal?.role === 'merchant' && principal.merchantId !== id) {
+        if (
+          definition.merchantScoped &&
+          principal?.role === 'merchant' &&
+          principal.merchantId !== id
+        ) {
           throw new Problem('forbidden', 'a merchant key reads its own merchant only')
         }
         await waitForMinPosition(deps, request)
@@ -107,7 +111,10 @@ export const registerReadRoutes = (app: FastifyInstance, deps: ServerDeps, guard
           throw new Problem('not_found', `no ${definition.param.replace(/Id$/, '')} ${id}`)
         }
         if (definition.csv === true) {
-          return reply.type('text/csv; charset=utf-8').header('x-as-of-position', asOfPosition).send(found)
+          return reply
+            .type('text/csv; charset=utf-8')
+            .header('x-as-of-position', asOfPosition)
+            .send(found)
         }
         return { ...(found as Record<string, unknown>), asOfPosition }
       },

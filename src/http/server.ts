@@ -12,7 +12,13 @@ import type { Logger } from 'pino'
 import type { Config } from '../config'
 import { bodySizeBytesMax } from '../limits'
 import type { Metrics } from '../metrics'
-import { principalOf, type KeyRing, type Principal, type Role, type SignatureVerifier } from './auth'
+import {
+  principalOf,
+  type KeyRing,
+  type Principal,
+  type Role,
+  type SignatureVerifier,
+} from './auth'
 import { Problem, problemSchema } from './problems'
 import { registerReadRoutes, type ReadService } from './read-routes'
 import { registerWriteRoutes, type LedgerCommands } from './write-routes'
@@ -71,7 +77,11 @@ export const buildServer = async (deps: ServerDeps): Promise<FastifyInstance> =>
   registerJsonParser(app)
   app.setErrorHandler((error, request, reply) => sendProblem(problemOf(error), request, reply))
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(new Problem('not_found', `no route ${request.method} ${request.url}`), request, reply),
+    sendProblem(
+      new Problem('not_found', `no route ${request.method} ${request.url}`),
+      request,
+      reply,
+    ),
   )
   app.addHook('onResponse', async (request, reply) => logAndCount(deps, request, reply))
 
@@ -149,7 +159,10 @@ const registerJsonParser = (app: FastifyInstance): void => {
       try {
         done(null, text.length === 0 ? undefined : JSON.parse(text))
       } catch (error) {
-        done(new Problem('invalid_request', `malformed JSON: ${(error as Error).message}`), undefined)
+        done(
+          new Problem('invalid_request', `malformed JSON: ${(error as Error).message}`),
+          undefined,
+        )
       }
     },
   )
@@ -217,7 +230,9 @@ const registerOperationalRoutes = (app: FastifyInstance, deps: ServerDeps): void
   app.get('/health/live', hidden, async () => ({ status: 'live' }))
   app.get('/health/ready', hidden, async (_request, reply) => {
     const { ready, detail } = deps.ready()
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', ...detail })
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not_ready', ...detail })
   })
   app.get('/metrics', hidden, async (_request, reply) =>
     reply.type(deps.metrics.contentType).send(await deps.metrics.render()),

@@ -44,7 +44,11 @@ type Body<C extends t.Mixed> = t.TypeOf<C>
 
 export interface LedgerCommands {
   createProgramme(body: Body<typeof CreateProgrammeBody>, caller: Caller): Outcome
-  increaseBudget(programmeId: string, body: Body<typeof IncreaseBudgetBody>, caller: Caller): Outcome
+  increaseBudget(
+    programmeId: string,
+    body: Body<typeof IncreaseBudgetBody>,
+    caller: Caller,
+  ): Outcome
   registerMerchant(body: Body<typeof RegisterMerchantBody>, caller: Caller): Outcome
   suspendMerchant(merchantId: string, body: Body<typeof ReasonBody>, caller: Caller): Outcome
   reinstateMerchant(merchantId: string, body: Body<typeof ReasonBody>, caller: Caller): Outcome
@@ -207,7 +211,10 @@ export const registerWriteRoutes = (app: FastifyInstance, deps: ServerDeps, guar
         const caller = callerOf(request, deps)
         checkActsFor(definition, caller.principal, params, body)
         if (body.occurredAt !== undefined && !rolesStatingTime.includes(caller.principal.role)) {
-          throw new Problem('forbidden', `the ${caller.principal.role} role may not state occurredAt`)
+          throw new Problem(
+            'forbidden',
+            `the ${caller.principal.role} role may not state occurredAt`,
+          )
         }
         const outcome = await definition.run(deps.commands, params, body as never, caller)
         return answer(reply, outcome, (response, replayed) => [replayed ? 200 : 201, response])
@@ -222,7 +229,12 @@ const registerProcessorRoute = (app: FastifyInstance, deps: ServerDeps, guard: G
     '/v1/processor/events',
     {
       ...guard(['processor']),
-      schema: routeSchema('Record a settlement event of the payment processor (signed)', ProcessorEventBody, [], 200),
+      schema: routeSchema(
+        'Record a settlement event of the payment processor (signed)',
+        ProcessorEventBody,
+        [],
+        200,
+      ),
     },
     async (request, reply) => {
       const problem = deps.signatures.verify(
@@ -247,7 +259,10 @@ const registerProcessorRoute = (app: FastifyInstance, deps: ServerDeps, guard: G
 const answer = (
   reply: FastifyReply,
   outcome: CommandOutcome<unknown>,
-  shape: (response: Record<string, unknown>, replayed: boolean) => [number, Record<string, unknown>],
+  shape: (
+    response: Record<string, unknown>,
+    replayed: boolean,
+  ) => [number, Record<string, unknown>],
 ) => {
   switch (outcome.kind) {
     case 'accepted':
@@ -313,7 +328,8 @@ const callerOf = (request: FastifyRequest, deps: ServerDeps): Caller => {
   return {
     principal,
     correlationId: request.id,
-    idempotencyKey: idempotencyKey === undefined ? undefined : `${principal.keyId}:${idempotencyKey}`,
+    idempotencyKey:
+      idempotencyKey === undefined ? undefined : `${principal.keyId}:${idempotencyKey}`,
     recordedAt: instantOf(deps.clockMs()),
   }
 }
@@ -330,7 +346,9 @@ const routeSchema = (
   response: {
     [successStatus]: { description: 'Accepted, with the ledger position', type: 'object' },
     ...(successStatus === 201
-      ? { 200: { description: 'A repeat of an accepted request: the first answer', type: 'object' } }
+      ? {
+          200: { description: 'A repeat of an accepted request: the first answer', type: 'object' },
+        }
       : {}),
     '4xx': { description: 'A problem (RFC 9457)', $ref: 'Problem#' },
   },

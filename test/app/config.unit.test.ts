@@ -24,7 +24,13 @@ t.test('every bad value is named, all at once', async (t) => {
   ) as unknown as ConfigError
   t.ok(error instanceof ConfigError)
   const text = error.problems.join('\n')
-  for (const name of ['PORT', 'LEDGER_STORE', 'LOG_LEVEL', 'LEDGER_API_KEYS_FILE', 'LEDGER_PROCESSOR_SECRET']) {
+  for (const name of [
+    'PORT',
+    'LEDGER_STORE',
+    'LOG_LEVEL',
+    'LEDGER_API_KEYS_FILE',
+    'LEDGER_PROCESSOR_SECRET',
+  ]) {
     t.match(text, name)
   }
 })

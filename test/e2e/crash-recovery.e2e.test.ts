@@ -18,7 +18,9 @@ const freePort = async (): Promise<number> =>
   new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
+      server.close(() =>
+        resolve(typeof address === 'object' && address !== null ? address.port : 0),
+      )
     })
   })
 
@@ -46,7 +48,10 @@ t.test('SIGKILL under load loses nothing acknowledged', async (t) => {
   const start = async (): Promise<ChildProcess> => {
     const child = spawn('npx', ['tsx', 'src/main.ts'], { env, stdio: 'ignore', detached: true })
     for (let attempt = 0; attempt < 300; attempt += 1) {
-      const ready = await fetch(`${base}/health/ready`).then((r) => r.ok, () => false)
+      const ready = await fetch(`${base}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
       if (ready) return child
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
@@ -110,7 +115,8 @@ t.test('SIGKILL under load loses nothing acknowledged', async (t) => {
       amountCents: 1,
       paymentReference: 'x',
     })
-    if (again.status !== 409) t.fail(`acknowledged purchase ${purchaseId} was lost (${again.status})`)
+    if (again.status !== 409)
+      t.fail(`acknowledged purchase ${purchaseId} was lost (${again.status})`)
   }
 
   const csv = await (

@@ -18,10 +18,18 @@ t.test('end to end on a real port', async (t) => {
   t.teardown(() => service.stopAndClean())
   const address = await service.app.listen({ port: 0, host: '127.0.0.1' })
 
-  const call = async (method: string, path: string, body?: unknown, key: string = keys.operator) => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    key: string = keys.operator,
+  ) => {
     const response = await fetch(`${address}${path}`, {
       method,
-      headers: { ...bearer(key), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...bearer(key),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await response.text()
@@ -31,7 +39,8 @@ t.test('end to end on a real port', async (t) => {
     call('GET', `${path}?minPosition=${position}`, undefined, key)
 
   t.equal((await call('POST', '/v1/programmes', programmeBody())).status, 201)
-  for (const id of ['M', 'N']) t.equal((await call('POST', '/v1/merchants', merchantBody(id))).status, 201)
+  for (const id of ['M', 'N'])
+    t.equal((await call('POST', '/v1/merchants', merchantBody(id))).status, 201)
 
   t.test('the refund example of DOMAIN.md', async (t) => {
     const bought = await call('POST', '/v1/purchases', {
@@ -58,7 +67,9 @@ t.test('end to end on a real port', async (t) => {
       keys.merchantM,
     )
     t.match(spentVoucher, { status: 201, body: { remainingCents: 6_000 } })
-    const refund = await call('POST', '/v1/purchases/refund-example/refunds', { refundId: 'ex-refund' })
+    const refund = await call('POST', '/v1/purchases/refund-example/refunds', {
+      refundId: 'ex-refund',
+    })
     t.equal(refund.status, 201)
     t.match(refund.body, { refundedCents: 5_000, bonusReducedCents: 500, deductedCents: 1_000 })
 
@@ -135,7 +146,9 @@ t.test('end to end on a real port', async (t) => {
   t.test('100 concurrent purchases against a budget for 40 bonuses never overspend', async (t) => {
     const programme = programmeBody({
       programmeId: 'TIGHT',
-      funders: [{ funderId: 'ccsms', name: 'CC Sarrebourg Moselle Sud', contributionCents: 100_000 }],
+      funders: [
+        { funderId: 'ccsms', name: 'CC Sarrebourg Moselle Sud', contributionCents: 100_000 },
+      ],
     })
     t.equal((await call('POST', '/v1/programmes', programme)).status, 201)
     const results = await Promise.all(
@@ -150,7 +163,10 @@ t.test('end to end on a real port', async (t) => {
         }),
       ),
     )
-    t.ok(results.every((r) => r.status === 201), 'every purchase is recorded')
+    t.ok(
+      results.every((r) => r.status === 201),
+      'every purchase is recorded',
+    )
     const bonusCents = results.reduce((sum, r) => sum + r.body.bonusCents, 0)
     t.equal(bonusCents, 100_000, 'the whole budget and not a cent more')
     t.equal(results.filter((r) => r.body.bonusCents === 2_500).length, 40)

@@ -25,7 +25,10 @@ t.test('operations and reads', async (t) => {
     const page = await inject('GET', '/docs/')
     t.equal(page.statusCode, 200, '/docs serves the UI')
     const document = (await inject('GET', '/docs/json')).json()
-    await t.resolves(SwaggerParser.validate(structuredClone(document)), 'a valid OpenAPI 3 document')
+    await t.resolves(
+      SwaggerParser.validate(structuredClone(document)),
+      'a valid OpenAPI 3 document',
+    )
     const paths = Object.keys(document.paths)
     for (const path of [
       '/v1/programmes',
@@ -55,7 +58,10 @@ t.test('operations and reads', async (t) => {
     t.equal(ready.statusCode, 200)
     t.type(ready.json().lagEvents, 'number')
     const metrics = await inject('GET', '/metrics')
-    t.match(metrics.body, /ledger_commands_total\{command="RegisterMerchant",outcome="accepted"\} 2/)
+    t.match(
+      metrics.body,
+      /ledger_commands_total\{command="RegisterMerchant",outcome="accepted"\} 2/,
+    )
     t.match(metrics.body, /ledger_projection_lag_events/)
   })
 
@@ -87,10 +93,18 @@ t.test('operations and reads', async (t) => {
   })
 
   t.test('a read waits for its position, then answers 503 projection_lagging', async (t) => {
-    const report = await inject('GET', `/v1/programmes/P2026/report?minPosition=${position}`, keys.auditor)
+    const report = await inject(
+      'GET',
+      `/v1/programmes/P2026/report?minPosition=${position}`,
+      keys.auditor,
+    )
     t.equal(report.statusCode, 200)
     t.ok(report.json().asOfPosition >= position)
-    const future = await inject('GET', `/v1/programmes/P2026/report?minPosition=${position + 10_000}`, keys.auditor)
+    const future = await inject(
+      'GET',
+      `/v1/programmes/P2026/report?minPosition=${position + 10_000}`,
+      keys.auditor,
+    )
     t.equal(future.statusCode, 503)
     t.equal(future.json().code, 'projection_lagging')
     const csv = await inject('GET', '/v1/programmes/P2026/report.csv', keys.auditor)
