@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either'
 import { v5 as uuidV5 } from 'uuid'
-import type { CommandContext, Decision, Rejection } from '../domain/decider'
+import type { CommandContext, Decision, Rejection, StreamEvent } from '../domain/decider'
 import type { LedgerEvent } from '../domain/events'
 import { parseAccount, postingsOf, type ParsedAccount } from '../domain/postings'
 import { streams } from '../domain/streams'
@@ -146,7 +146,7 @@ export class LogWriter {
     if (!streamId.startsWith('idempotency-')) {
       const fold = foldFor(streamId)
       let state = tip?.state ?? fold.initial
-      for (const event of events) state = fold.evolve(state, event as unknown as LedgerEvent)
+      for (const event of events) state = fold.evolve(state, event as unknown as StreamEvent)
       const revision = (tip?.revision ?? -1) + events.length
       this.tips.set(streamId, { revision, hash: last.metadata.hash, state })
     }

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either'
 import type { Logger } from 'pino'
-import type { CommandContext, Decision, Rejection } from '../../domain/decider'
+import type { CommandContext, Decision, Rejection, StreamEvent } from '../../domain/decider'
 import type { EventOf, LedgerEvent } from '../../domain/events'
 import { categoryOf, streams } from '../../domain/streams'
 import { buildStreamEvents } from '../audit/chain'
@@ -207,10 +207,7 @@ export class CommandExecutor {
     for (const event of events) {
       const decoded = decodeLedgerEvent(event.type, event.data)
       if (E.isLeft(decoded)) throw new StoreCorrupted(event.position, decoded.left)
-      state = fold.evolve(state, {
-        ...decoded.right,
-        metadata: event.metadata,
-      } as unknown as LedgerEvent)
+      state = fold.evolve(state, { ...decoded.right, metadata: event.metadata } as StreamEvent)
     }
     const last = events[events.length - 1]
     return {
@@ -290,7 +287,7 @@ export class CommandExecutor {
     for (const append of appends) {
       const fold = this.foldFor(append.streamId)
       let state = loaded.get(append.streamId)?.state ?? fold.initial
-      for (const event of append.events) state = fold.evolve(state, event as unknown as LedgerEvent)
+      for (const event of append.events) state = fold.evolve(state, event as unknown as StreamEvent)
       const last = append.events[append.events.length - 1]
       const snapshot: StreamSnapshot = {
         revision: (loaded.get(append.streamId)?.revision ?? -1) + append.events.length,

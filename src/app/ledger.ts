@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { CommandContext } from '../../domain/decider'
-import type { StreamEvent } from '../../domain/decider'
 import type { Id } from '../../domain/ids'
 import type { Cents } from '../../domain/money'
-import { categoryOf, streams } from '../../domain/streams'
+import { streams } from '../../domain/streams'
 import type { Territory } from '../../domain/territory'
 import type { Instant } from '../../domain/time'
 import {
   decideCreateProgramme,
   decideIncreaseBudget,
-  evolveProgramme,
   initialProgrammeState,
   programmeVoucherIds,
   type ProgrammeState,
@@ -18,8 +16,6 @@ import {
   decideRegisterMerchant,
   decideReinstateMerchant,
   decideSuspendMerchant,
-  evolveMerchant,
-  initialMerchantState,
   type MerchantState,
 } from '../../domain/merchant'
 import {
@@ -27,31 +23,20 @@ import {
   decideRefundPurchase,
   decideRunExpiry,
   decideVoucherPurchase,
-  evolveVoucher,
-  initialVoucherState,
   type VoucherState,
 } from '../../domain/voucher'
 import {
   decideRecordPayoutNotice,
   decideRunPayouts,
-  evolvePayout,
-  evolvePayoutsLedger,
-  initialPayoutState,
-  initialPayoutsLedgerState,
   type PayoutState,
   type PayoutsLedgerState,
 } from '../../domain/payout'
-import {
-  decideMoveStock,
-  evolveStock,
-  initialStockState,
-  type StockState,
-} from '../../domain/stock'
+import { decideMoveStock, type StockState } from '../../domain/stock'
+import { foldOfStream, type StreamFold } from '../../domain/folds'
 import { canonicalJson, sha256Hex } from '../audit/hash'
 import type { Caller, LedgerCommands, ProcessorEvent } from '../http/write-routes'
 import type { CommandExecutor, CommandOutcome, CommandRequest, IdempotencyKey } from './executor'
 import type { PayablesFold } from './payables'
-import type { StreamFold } from './stream-cache'
 import { voucherIdsFor } from './voucher-ids'
 
 /**
@@ -69,25 +54,9 @@ export interface LedgerDeps {
 
 /** The fold of each stream category for the command side. */
 export const foldFor = (streamId: string): StreamFold => {
-  const fold = foldsByCategory[categoryOf(streamId)]
+  const fold = foldOfStream(streamId)
   if (fold === undefined) throw new Error(`assertion failed: no fold for stream ${streamId}`)
   return fold
-}
-
-const foldOf = <S>(initial: S, evolve: (state: S, event: StreamEvent) => S): StreamFold =>
-  ({ initial, evolve }) as unknown as StreamFold
-
-const foldsByCategory: Record<string, StreamFold> = {
-  programme: foldOf(initialProgrammeState, evolveProgramme),
-  merchant: foldOf(initialMerchantState, evolveMerchant),
-  voucher: foldOf(initialVoucherState, evolveVoucher),
-  payout: foldOf(initialPayoutState, evolvePayout),
-  payouts: foldOf(initialPayoutsLedgerState, evolvePayoutsLedger),
-  stock: foldOf(initialStockState, evolveStock),
-  idempotency: {
-    initial: undefined,
-    evolve: (state, event) => (event.type === 'CommandAccepted' ? event.data : state),
-  },
 }
 
 const requestHashOf = (value: unknown): string => sha256Hex(canonicalJson(value))

@@ -1,13 +1,4 @@
-import type { LedgerEvent } from '../../domain/events'
-
-/**
- * How the command side folds a stream into the state its decider reads. The executor picks one
- * per stream by its category.
- */
-export interface StreamFold<State = unknown> {
-  readonly initial: State
-  evolve(state: State, event: LedgerEvent): State
-}
+export type { StreamFold } from '../../domain/folds'
 
 /** A stream's folded state at a revision, with what the next append must chain to. */
 export interface StreamSnapshot<State = unknown> {

@@ -1,25 +1,20 @@
 import { createHash } from 'node:crypto'
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
-import type { CommandContext, Decision, Rejection, StreamEvent } from '../../domain/decider'
+import type { CommandContext, Decision, Rejection } from '../../domain/decider'
 import type { LedgerEvent } from '../../domain/events'
+import { foldOfStream } from '../../domain/folds'
 import type { Id } from '../../domain/ids'
 import {
   decideRegisterMerchant,
   decideReinstateMerchant,
   decideSuspendMerchant,
-  evolveMerchant,
-  initialMerchantState,
   type MerchantState,
 } from '../../domain/merchant'
 import { cents, type Cents } from '../../domain/money'
 import {
   decideRecordPayoutNotice,
   decideRunPayouts,
-  evolvePayout,
-  evolvePayoutsLedger,
-  initialPayoutState,
-  initialPayoutsLedgerState,
   type PayoutState,
   type PayoutsLedgerState,
 } from '../../domain/payout'
@@ -27,26 +22,17 @@ import { accounts, postingsOf } from '../../domain/postings'
 import {
   decideCreateProgramme,
   decideIncreaseBudget,
-  evolveProgramme,
-  initialProgrammeState,
   programmeVoucherIds,
   type ProgrammeState,
 } from '../../domain/programme'
-import {
-  decideMoveStock,
-  evolveStock,
-  initialStockState,
-  type StockState,
-} from '../../domain/stock'
-import { categoryOf, streams } from '../../domain/streams'
+import { decideMoveStock, type StockState } from '../../domain/stock'
+import { streams } from '../../domain/streams'
 import type { CalendarDate, Instant } from '../../domain/time'
 import {
   decideRedeemVoucher,
   decideRefundPurchase,
   decideRunExpiry,
   decideVoucherPurchase,
-  evolveVoucher,
-  initialVoucherState,
   type VoucherState,
 } from '../../domain/voucher'
 import { territoryCommunes, loadTerritory } from '../../src/app/territory'
@@ -112,16 +98,24 @@ export const simCommand: fc.Arbitrary<SimCommand> = fc.oneof(
   },
   {
     weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constant('stock' as const),
-      merchant: fc.nat(merchantCount - 1),
-      sku: fc.nat(2),
-      movement: fc.constantFrom<StockKind>('received', 'adjusted', 'reserved', 'released', 'sold'),
-      quantity: fc.integer({ min: -6, max: 12 }),
-    }).map((c) => ({
-      ...c,
-      quantity: c.movement === 'adjusted' ? c.quantity : Math.abs(c.quantity) + 1,
-    })),
+    arbitrary: fc
+      .record({
+        kind: fc.constant('stock' as const),
+        merchant: fc.nat(merchantCount - 1),
+        sku: fc.nat(2),
+        movement: fc.constantFrom<StockKind>(
+          'received',
+          'adjusted',
+          'reserved',
+          'released',
+          'sold',
+        ),
+        quantity: fc.integer({ min: -6, max: 12 }),
+      })
+      .map((c) => ({
+        ...c,
+        quantity: c.movement === 'adjusted' ? c.quantity : Math.abs(c.quantity) + 1,
+      })),
   },
   {
     weight: 1,
@@ -138,17 +132,6 @@ export const simCommand: fc.Arbitrary<SimCommand> = fc.oneof(
     }),
   },
 )
-
-type AnyFold = { initial: unknown; evolve: (state: never, event: StreamEvent) => unknown }
-
-const foldByCategory: Record<string, AnyFold> = {
-  programme: { initial: initialProgrammeState, evolve: evolveProgramme },
-  merchant: { initial: initialMerchantState, evolve: evolveMerchant },
-  voucher: { initial: initialVoucherState, evolve: evolveVoucher },
-  payout: { initial: initialPayoutState, evolve: evolvePayout },
-  payouts: { initial: initialPayoutsLedgerState, evolve: evolvePayoutsLedger },
-  stock: { initial: initialStockState, evolve: evolveStock },
-}
 
 const validUntil = '2026-12-31' as CalendarDate
 const seasonStartMs = Date.parse('2026-03-01T08:00:00.000Z')
@@ -424,15 +407,14 @@ export class Simulation {
 
   private record(streamId: string, event: LedgerEvent): void {
     const at = new Date(this.nowMs).toISOString()
-    const occurredAt =
-      event.type === 'PayoutNoticeRecorded' ? event.data.noticeOccurredAt : at
+    const occurredAt = event.type === 'PayoutNoticeRecorded' ? event.data.noticeOccurredAt : at
     const revision = (this.revisions.get(streamId) ?? -1) + 1
     this.revisions.set(streamId, revision)
-    const fold = foldByCategory[categoryOf(streamId)]
+    const fold = foldOfStream(streamId)
     if (fold !== undefined) {
       const before = this.states.get(streamId) ?? fold.initial
       const streamEvent = { ...event, metadata: { occurredAt } }
-      this.states.set(streamId, fold.evolve(before as never, streamEvent))
+      this.states.set(streamId, fold.evolve(before, streamEvent))
     }
     if (event.type === 'PayoutScheduled') this.payouts.push(event.data.payoutId)
     this.foldOwed(event)
@@ -473,7 +455,7 @@ export class Simulation {
   }
 
   private state<S>(streamId: string): S {
-    const fold = foldByCategory[categoryOf(streamId)]
+    const fold = foldOfStream(streamId)
     return (this.states.get(streamId) ?? fold?.initial) as S
   }
 
