@@ -100,11 +100,23 @@ export class CommandExecutor {
   ) {}
 
   async execute<Response>(request: CommandRequest<Response>): Promise<CommandOutcome<Response>> {
+    // The first try looks for a recorded answer in the cache only (see `attempt`), so its
+    // conflict may be a retried command's recorded key rather than contention: it is counted
+    // once the next try shows it was not a replay.
+    let firstTryConflicted = false
     for (let attempt = 1; attempt <= commandAttemptsMax; attempt += 1) {
-      const outcome = await this.attempt(request)
-      if (outcome !== 'conflict') return outcome
-      this.stats.conflicts += 1
-      this.logger.debug({ commandType: request.commandType, attempt }, 'concurrency conflict')
+      const outcome = await this.attempt(request, attempt > 1)
+      if (outcome !== 'conflict') {
+        if (firstTryConflicted && outcome.kind !== 'replayed') this.countConflict(request, 1)
+        return outcome
+      }
+      if (attempt === 1) {
+        firstTryConflicted = true
+        continue
+      }
+      if (firstTryConflicted) this.countConflict(request, 1)
+      firstTryConflicted = false
+      this.countConflict(request, attempt)
     }
     this.stats.exhausted += 1
     this.logger.warn(
@@ -114,8 +126,22 @@ export class CommandExecutor {
     return { kind: 'concurrency_exhausted', attempts: commandAttemptsMax }
   }
 
+  private countConflict<Response>(request: CommandRequest<Response>, attempt: number): void {
+    this.stats.conflicts += 1
+    this.logger.debug({ commandType: request.commandType, attempt }, 'concurrency conflict')
+  }
+
+  /**
+   * One try. Unless `readKeys`, the idempotency streams are looked up in the cache only: a key
+   * is nearly always new, its append expects no stream, and the store refuses the append if the
+   * key was recorded after all, as a conflict, after which the next try reads the keys from the
+   * store. Reading them first cost a store read per command for nothing. A rejection is checked against the
+   * stored keys before it is answered, since a retried command must get its first answer even
+   * where deciding again would now refuse it.
+   */
   private async attempt<Response>(
     request: CommandRequest<Response>,
+    readKeys: boolean,
   ): Promise<CommandOutcome<Response> | 'conflict'> {
     const keyStreams = request.idempotency.map(({ key }) => streams.idempotency(key))
     const streamIds =
@@ -129,13 +155,16 @@ export class CommandExecutor {
       released = true
     }
     try {
-      const previous = await this.findPreviousAnswer(request, keyStreams)
+      const previous = await this.findPreviousAnswer(request, keyStreams, readKeys)
       if (previous !== undefined) return previous
 
       await request.prepare?.()
       const snapshots = await this.loadAll(streamIds)
       const decision = request.decide(new Map([...snapshots].map(([id, s]) => [id, s.state])))
-      if (E.isLeft(decision)) return { kind: 'rejected', rejection: decision.left }
+      if (E.isLeft(decision)) {
+        const recorded = readKeys ? undefined : await this.findPreviousAnswer(request, keyStreams)
+        return recorded ?? { kind: 'rejected', rejection: decision.left }
+      }
 
       const appends = this.buildAppends(request, decision.right, snapshots, keyStreams)
       const committed = this.store.appendToStreams(appends)
@@ -150,14 +179,18 @@ export class CommandExecutor {
     }
   }
 
-  /** The recorded answer for any of the request's keys, or undefined when there is none. */
+  /**
+   * The recorded answer for any of the request's keys, or undefined when there is none; from
+   * the cache only unless `readStore`.
+   */
   private async findPreviousAnswer<Response>(
     request: CommandRequest<Response>,
     keyStreams: readonly string[],
+    readStore = true,
   ): Promise<CommandOutcome<Response> | 'conflict' | undefined> {
     for (const [index, streamId] of keyStreams.entries()) {
-      const snapshot = await this.load(streamId)
-      if (snapshot.revision < 0) continue
+      const snapshot = readStore ? await this.load(streamId) : this.cache.get(streamId)
+      if (snapshot === undefined || snapshot.revision < 0) continue
       const settled = await settle(snapshot.committed)
       if (!settled) return 'conflict'
 

@@ -27,9 +27,10 @@ export interface TestService extends LedgerService {
 }
 
 export const startTestService = async (
-  options: { nowMs?: number; env?: Record<string, string> } = {},
+  /** `dir`: a directory of an earlier test service, to start again on its store. */
+  options: { nowMs?: number; env?: Record<string, string>; dir?: string } = {},
 ): Promise<TestService> => {
-  const dir = mkdtempSync(join(tmpdir(), 'ledger-test-'))
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ledger-test-'))
   const keysFile = join(dir, 'keys.json')
   writeFileSync(
     keysFile,
