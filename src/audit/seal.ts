@@ -248,6 +248,8 @@ class SealerLoop {
         continue
       }
       if (page.length < sealReadPageSize) break
+      // A page is read and hashed synchronously: requests are served between two pages.
+      await new Promise((resolve) => setImmediate(resolve))
     }
 
     const due = force || this.nowMs() - this.lastSealAtMs >= this.options.intervalMs
