@@ -10,7 +10,6 @@ import {
   httpMerchantCount,
   httpProgrammeBudgetCents,
   httpWarmupS,
-  latencyConnections,
   latencyDurationS,
   latencyRatePerSecond,
   repeatCount,
@@ -24,7 +23,12 @@ import { median, progress } from './stats'
  * bodies: a distinct purchase id every request, a few merchants, one programme whose budget no
  * run exhausts. The ledger answers 201 only once the purchase is durable (group commit, WAL,
  * synchronous FULL), and runs with its production logging (one info line per request).
- * Then the latency of purchases at a fixed rate of 1,000 per second.
+ *
+ * Then the latency of purchases at a fixed rate of 1,000 per second, sent by loadtest, one
+ * request every millisecond whether or not the earlier ones were answered. Not by autocannon:
+ * its rate caps each connection's requests per second, so it sends the second's requests as
+ * fast as they are answered and then waits for the next second, which measures latency at full
+ * load, not at a rate.
  */
 
 export interface HttpResults {
@@ -92,13 +96,11 @@ export const benchHttp = async (
     }
     const latencies: { p50: number; p99: number }[] = []
     for (let round = 0; round < repeatCount; round += 1) {
-      const fixed = await load(ledger.service, nextBody, {
-        durationS: latencyDurationS,
-        ratePerSecond: latencyRatePerSecond,
-      })
-      latencies.push({ p50: fixed.p50Ms, p99: fixed.p99Ms })
+      const fixed = await loadAtFixedRate(ledger.service, nextBody)
+      latencies.push(fixed)
       progress(
-        `http latency at ${latencyRatePerSecond}/s: p50 ${fixed.p50Ms} ms, p99 ${fixed.p99Ms} ms`,
+        `http latency at ${latencyRatePerSecond}/s: p50 ${fixed.p50.toFixed(1)} ms, ` +
+          `p99 ${fixed.p99.toFixed(1)} ms`,
       )
     }
     return {
@@ -178,10 +180,60 @@ const setUpLedger = async (url: string): Promise<void> => {
   }
 }
 
+/**
+ * Latencies of one run at the fixed rate, each from the moment its request is sent to the end of
+ * its answer; fails on any answer other than 2xx.
+ */
+const loadAtFixedRate = async (
+  server: ChildServer,
+  nextBody: () => string,
+): Promise<{ p50: number; p99: number }> => {
+  // loadtest is an ES module, which this CommonJS benchmark can load only this way.
+  const { loadTest } = await import('loadtest')
+  const latenciesMs: number[] = []
+  let failures = 0
+  await loadTest({
+    url: `${server.url}/v1/purchases`,
+    method: 'POST',
+    requestsPerSecond: latencyRatePerSecond,
+    maxSeconds: latencyDurationS,
+    agentKeepAlive: true,
+    quiet: true,
+    requestGenerator: (_options, params, request, callback) => {
+      const body = nextBody()
+      const headers = {
+        ...authorization,
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+      }
+      const startNs = process.hrtime.bigint()
+      const sent = request({ ...params, headers }, callback)
+      sent.once('response', (response) =>
+        response.once('end', () => {
+          if (response.statusCode !== undefined && response.statusCode < 300) {
+            latenciesMs.push(Number(process.hrtime.bigint() - startNs) / 1e6)
+          }
+        }),
+      )
+      sent.end(body)
+      return sent
+    },
+    statusCallback: (error, result) => {
+      if (error !== null && error !== undefined) failures += 1
+      else if ((result?.statusCode ?? 500) >= 300) failures += 1
+    },
+  })
+  if (failures > 0) throw new Error(`${server.url}: ${failures} requests failed at a fixed rate`)
+  latenciesMs.sort((a, b) => a - b)
+  return { p50: quantile(latenciesMs, 0.5), p99: quantile(latenciesMs, 0.99) }
+}
+
+/** The value below which `q` of the sorted values lie (nearest rank). */
+const quantile = (sorted: readonly number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN
+
 interface LoadResult {
   readonly perSecond: number
-  readonly p50Ms: number
-  readonly p99Ms: number
   readonly cpuMsPerRequest: number
 }
 
@@ -189,16 +241,15 @@ interface LoadResult {
 const load = async (
   server: ChildServer,
   nextBody: () => string,
-  options: { durationS: number; ratePerSecond?: number },
+  options: { durationS: number },
 ): Promise<LoadResult> => {
   const url = server.url
   const cpuMsBefore = server.cpuMs()
   const result = await autocannon({
     url,
-    connections: options.ratePerSecond === undefined ? httpConnections : latencyConnections,
+    connections: httpConnections,
     duration: options.durationS,
     pipelining: 1,
-    ...(options.ratePerSecond === undefined ? {} : { overallRate: options.ratePerSecond }),
     requests: [
       {
         method: 'POST',
@@ -216,7 +267,5 @@ const load = async (
   return {
     cpuMsPerRequest: (server.cpuMs() - cpuMsBefore) / result['2xx'],
     perSecond: result['2xx'] / result.duration,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
   }
 }

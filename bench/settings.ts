@@ -52,9 +52,6 @@ export const latencyRatePerSecond = 1_000
 /** Seconds of the latency run: 10,000 requests give a p99 from a hundred samples. */
 export const latencyDurationS = 10
 
-/** Connections of the latency run: enough that a slow request never holds up the rate. */
-export const latencyConnections = 50
-
 /** Merchants the purchases are spread over: "a few", each a stream the command reads. */
 export const httpMerchantCount = 5
 
