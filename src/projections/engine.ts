@@ -160,6 +160,11 @@ export class ProjectionEngine {
     return this.stagedEventCount
   }
 
+  /** The position applied so far, committed or not. */
+  appliedPosition(): number {
+    return this.stagedPosition
+  }
+
   /** A committed document. */
   doc<Doc>(projection: string, key: string): Doc | undefined {
     return this.slotsByName.get(projection)?.committed.get(key) as Doc | undefined

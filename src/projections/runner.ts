@@ -3,13 +3,19 @@ import { allProjections, type StoredProjection } from '../../projections'
 import type { EventStore, RecordedEvent, Subscription } from '../store/port'
 import { ProjectionDocStore } from './doc-store'
 import { ProjectionEngine, resetOutdatedProjections } from './engine'
-import { headRefreshIntervalMs, positionWaitMsMax } from './limits'
+import {
+  headRefreshIntervalMs,
+  liveCommitEventsMax,
+  liveCommitIntervalMs,
+  positionWaitMsMax,
+} from './limits'
 import { readModelQueries, type ReadModelQueries } from './queries'
 
 /**
  * The projection runner: one catch-up subscription to the whole log from the projections'
- * checkpoint, every page applied to all projections in memory and committed with the new
- * checkpoint in one SQLite transaction. Reads answer at the committed position, from a bounded
+ * checkpoint, every page applied to all projections in memory, and what was applied committed
+ * with the new checkpoint in one SQLite transaction, at once when a read waits for it, else at
+ * most `liveCommitIntervalMs` later. Reads answer at the committed position, from a bounded
  * cache of documents read through from that file, and can wait for a position
  * (read-your-writes). A projection whose version changed is rebuilt from position 0 at start
  * while the others wait for it at their checkpoint.
@@ -25,6 +31,8 @@ export interface ProjectionRunnerOptions {
   readonly logger: Logger
   /** Defaults to every read model; tests may run fewer. */
   readonly projections?: readonly StoredProjection[]
+  /** Defaults to `liveCommitIntervalMs`; tests make it long to see who commits. */
+  readonly commitIntervalMs?: number
 }
 
 /** The running read side: queries, positions, health, and stopping. */
@@ -65,6 +73,11 @@ class PositionWaiters {
     })
   }
 
+  /** Whether someone waits for a position at or before `position`. */
+  waitsFor(position: number): boolean {
+    return this.waiters.some((waiter) => waiter.position <= position)
+  }
+
   /** Answers those whose position is reached; on close, everyone, reached or not. */
   settle(closing = false): void {
     this.closed ||= closing
@@ -94,25 +107,50 @@ export const startProjections = (options: ProjectionRunnerOptions): ProjectionRu
   let headPosition = engine.position()
   let failed: Error | undefined
 
+  let commitTimer: NodeJS.Timeout | undefined
+
+  /** Commits what was applied; a failure stops the runner, as a failed page does. */
+  const commitApplied = (): void => {
+    clearTimeout(commitTimer)
+    commitTimer = undefined
+    if (failed !== undefined) return
+    try {
+      engine.commit()
+    } catch (error) {
+      engine.discard()
+      fail(error as Error)
+      return
+    }
+    waiters.settle()
+  }
+
   const onEvents = (events: readonly RecordedEvent[]): void => {
+    if (failed !== undefined) throw failed
     try {
       engine.apply(events)
-      engine.commit()
     } catch (error) {
       engine.discard()
       throw error
     }
     const last = events[events.length - 1]
     if (last !== undefined) headPosition = Math.max(headPosition, last.position)
-    waiters.settle()
+    const due =
+      waiters.waitsFor(engine.appliedPosition()) ||
+      engine.pendingEventCount() >= liveCommitEventsMax
+    if (due) commitApplied()
+    else commitTimer ??= setTimeout(commitApplied, options.commitIntervalMs ?? liveCommitIntervalMs)
+  }
+
+  const fail = (error: Error): void => {
+    if (failed !== undefined) return
+    failed = error
+    log.error({ err: error, position: engine.position() }, 'projections failed')
+    void subscription.stop()
   }
 
   const subscription: Subscription = options.store.subscribeToAll(engine.position(), {
     onEvents,
-    onError: (error) => {
-      failed = error
-      log.error({ err: error, position: engine.position() }, 'projections failed')
-    },
+    onError: fail,
   })
   log.info({ position: engine.position() }, 'projections started')
 
@@ -130,6 +168,7 @@ export const startProjections = (options: ProjectionRunnerOptions): ProjectionRu
   const stop = async (): Promise<void> => {
     clearInterval(headTimer)
     await subscription.stop()
+    commitApplied()
     waiters.settle(true)
     docStore.close()
     log.info({ position: engine.position() }, 'projections stopped')
@@ -138,8 +177,10 @@ export const startProjections = (options: ProjectionRunnerOptions): ProjectionRu
   return {
     ...readModelQueries(engine),
     position: () => engine.position(),
-    waitForPosition: (position, timeoutMs) =>
-      waiters.wait(position, Math.min(timeoutMs, positionWaitMsMax)),
+    waitForPosition: (position, timeoutMs) => {
+      if (position > engine.position() && position <= engine.appliedPosition()) commitApplied()
+      return waiters.wait(position, Math.min(timeoutMs, positionWaitMsMax))
+    },
     lagEvents: () => Math.max(0, headPosition - engine.position()),
     failure: () => failed,
     stop: () => (stopping ??= stop()),

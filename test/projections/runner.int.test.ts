@@ -118,7 +118,11 @@ t.test('queries answer what the API says, undefined for what is unknown', async 
   t.match(csv, /P1,programme,P1,Saison 2026,leverage,5.17\n/)
 
   const trial = runner.accountBalances()
-  t.equal(trial.accounts.reduce((sum, a) => sum + a.balanceCents, 0), 0, 'trial balance is zero')
+  t.equal(
+    trial.accounts.reduce((sum, a) => sum + a.balanceCents, 0),
+    0,
+    'trial balance is zero',
+  )
 })
 
 t.test('waitForPosition answers false after its timeout, true once caught up', async (t) => {
@@ -196,4 +200,23 @@ t.test('a failing batch commits nothing: restart neither loses nor double-counts
   await healthy.stop()
   await rebuildProjections({ store, path: join(dir, 'rebuilt.db') })
   t.same(docsOf(path).docs, docsOf(join(dir, 'rebuilt.db')).docs)
+})
+
+t.test('a read waiting for a position has it committed at once, not at the interval', async (t) => {
+  const { dir, store, writer } = setup((fn) => t.teardown(fn))
+  const season = seasonEvents()
+  const path = join(dir, 'live.db')
+  const runner = startProjections({ store, path, logger, commitIntervalMs: 600_000 })
+  const first = await writer.append(season.slice(0, 3))
+  t.equal(await runner.waitForPosition(first, 5_000), true, 'a first read')
+
+  const head = await writer.append(season.slice(3))
+  // Let the runner apply the events with nobody waiting, so they stay staged.
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.ok(runner.position() < head, 'applied events wait for the interval while nobody asks')
+  t.equal(await runner.waitForPosition(head, 5_000), true, 'a waiter that comes later')
+  t.equal(runner.position(), head)
+  await runner.stop()
+  const checkpoints = docsOf(path).checkpoints as { position: number }[]
+  t.ok(checkpoints.length > 0 && checkpoints.every((c) => c.position === head), 'saved at head')
 })
