@@ -113,9 +113,15 @@ export class ThreadCommitter implements Committer {
     }
     const worker = (this.worker ??= this.start())
     return new Promise<Outcome[]>((resolve, reject) => {
+      try {
+        // Throws when a value cannot be copied to the thread (a function in an event's data).
+        worker.postMessage({ kind: 'commit', batch } satisfies WriterRequest)
+      } catch (error) {
+        reject(error as Error)
+        return
+      }
       this.inFlight = { resolve, reject }
       worker.ref()
-      worker.postMessage({ kind: 'commit', batch } satisfies WriterRequest)
     })
   }
 

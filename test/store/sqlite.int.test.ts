@@ -271,3 +271,17 @@ t.test('an expected last hash that the stream does not end with is a conflict', 
   ])
   t.same(result.nextRevisions, [1], 'the right hash holds')
 })
+
+t.test('a call the writer thread cannot be sent fails alone; the next one commits', async (t) => {
+  const store = openSqliteEventStore({ path: withFile(t) })
+  t.teardown(() => store.close())
+  const stream = streamName('uncopyable')
+  const uncopyable = one(stream, 'no_stream')
+  const event = uncopyable[0]?.events[0]
+  if (event === undefined) throw new Error('assertion failed: one event')
+  const withFunction = [{ ...uncopyable[0], events: [{ ...event, data: { f: () => 1 } }] }]
+  await t.rejects(store.appendToStreams(withFunction as StreamAppend[]), StoreUnavailable)
+  const result = await store.appendToStreams(one(stream, 'no_stream'))
+  t.same(result.nextRevisions, [0])
+  t.equal((await store.readStream(stream)).length, 1)
+})
