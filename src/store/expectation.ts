@@ -74,7 +74,11 @@ export const assertValidAppends = (appends: readonly StreamAppend[]): void => {
   if (!Array.isArray(appends) || appends.length === 0) {
     throw new InvalidAppend(undefined, 'a call appends to at least one stream')
   }
+  const eventIds = new Set<string>()
   for (const append of appends) {
+    if (typeof append !== 'object' || append === null) {
+      throw new InvalidAppend(undefined, 'each entry of a call is a stream append')
+    }
     if (typeof append.streamId !== 'string' || append.streamId.length === 0) {
       throw new InvalidAppend(undefined, 'stream names are non-empty strings')
     }
@@ -85,5 +89,33 @@ export const assertValidAppends = (appends: readonly StreamAppend[]): void => {
           'stream_exists or a whole number',
       )
     }
+    assertValidEvents(append, eventIds)
+  }
+}
+
+/**
+ * Each event has a string id and type and a metadata object, and an id appears once in the
+ * call: a malformed event would otherwise fail the whole group commit it joined, or come back
+ * as a conflict that a caller might retry.
+ */
+const assertValidEvents = (append: StreamAppend, eventIds: Set<string>): void => {
+  if (!Array.isArray(append.events)) {
+    throw new InvalidAppend(append.streamId, 'events are an array')
+  }
+  if (append.expectedLastHash !== undefined && typeof append.expectedLastHash !== 'string') {
+    throw new InvalidAppend(append.streamId, 'an expected last hash is a string')
+  }
+  for (const event of append.events as readonly unknown[]) {
+    const { eventId, type, metadata } = (event ?? {}) as Record<string, unknown>
+    if (typeof eventId !== 'string' || eventId.length === 0 || typeof type !== 'string') {
+      throw new InvalidAppend(append.streamId, 'every event has a string event id and type')
+    }
+    if (typeof metadata !== 'object' || metadata === null) {
+      throw new InvalidAppend(append.streamId, `event ${eventId} has no metadata object`)
+    }
+    if (eventIds.has(eventId)) {
+      throw new InvalidAppend(append.streamId, `event id ${eventId} appears twice in the call`)
+    }
+    eventIds.add(eventId)
   }
 }

@@ -139,17 +139,29 @@ export class ThreadCommitter implements Committer {
       eval: true,
       workerData: { path: this.path } satisfies WriterThreadData,
     })
-    worker.on('message', (reply: WriterReply) => this.settle(reply))
+    // A reply is taken only from the thread that was sent the batch: a thread that died and
+    // was replaced may still deliver a last message, which must not settle the next batch.
+    worker.on('message', (reply: WriterReply) => {
+      if (this.worker === worker) this.settle(worker, reply)
+    })
     worker.on('error', (error) => this.fail(worker, error))
     worker.on('exit', (code) => this.fail(worker, new Error(`writer thread exited (${code})`)))
     worker.unref()
     return worker
   }
 
-  private settle(reply: WriterReply): void {
+  /**
+   * A failed batch ends its thread, so the next batch opens the file afresh: a connection that
+   * SQLite opened read-only, or that lost its file, never recovers by itself.
+   */
+  private settle(worker: Worker, reply: WriterReply): void {
     const inFlight = this.inFlight
     this.inFlight = undefined
-    this.worker?.unref()
+    worker.unref()
+    if (reply.kind === 'failed') {
+      this.worker = undefined
+      void worker.terminate()
+    }
     if (inFlight === undefined) return
     if (reply.kind === 'committed') inFlight.resolve(reply.outcomes.map(fromWireOutcome))
     else inFlight.reject(new Error(reply.message))

@@ -16,7 +16,9 @@ import { openDatabase, SqliteWriter } from './sqlite-writer'
 const port = parentPort
 if (port === null) throw new Error('assertion failed: the store writer runs in a worker thread')
 
-const db = openDatabase((workerData as WriterThreadData).path)
+// The store's thread created the file: a file gone since then is an error here, not a new
+// empty log that this store's reads would never see.
+const db = openDatabase((workerData as WriterThreadData).path, { fileMustExist: true })
 const writer = new SqliteWriter(db)
 
 port.on('message', (request: WriterRequest) => {

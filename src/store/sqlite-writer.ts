@@ -59,9 +59,13 @@ export type Outcome = AppendResult | ConcurrencyConflict
  * Opens the file in WAL mode with `synchronous=FULL`, so a commit that returned is in the file
  * and survives a killed process or a power cut, and creates or checks the tables.
  */
-export const openDatabase = (path: string): Database.Database => {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const db = new Database(path, { timeout: sqliteBusyTimeoutMs })
+export const openDatabase = (
+  path: string,
+  options: { readonly fileMustExist?: boolean } = {},
+): Database.Database => {
+  const fileMustExist = options.fileMustExist ?? false
+  if (path !== ':memory:' && !fileMustExist) mkdirSync(dirname(path), { recursive: true })
+  const db = new Database(path, { timeout: sqliteBusyTimeoutMs, fileMustExist })
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
   const version = db.pragma('user_version', { simple: true }) as number

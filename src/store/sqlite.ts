@@ -91,6 +91,8 @@ export class SqliteEventStore implements EventStore {
   /** The batch being committed, if any: the next one waits for it, so appends stay in order. */
   private committing: Promise<void> | undefined
   private closed = false
+  /** Settles once closed: every caller of `close` waits for the same end. */
+  private closing: Promise<void> | undefined
 
   private readonly selectStream: Database.Statement<[string, number], EventRow>
   private readonly selectAll: Database.Statement<[number, number], EventRow>
@@ -243,8 +245,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Commits what is queued, stops the subscriptions, then closes the file. */
-  async close(): Promise<void> {
-    if (this.closed) return
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce()
+    return this.closing
+  }
+
+  private async closeOnce(): Promise<void> {
     this.closed = true
     while (this.committing !== undefined || this.queue.length > 0) {
       this.flush()

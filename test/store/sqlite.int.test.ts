@@ -117,6 +117,24 @@ t.test('invalid calls are refused before anything is queued', async (t) => {
     store.appendToStreams([{ streamId: streamName(), expectedRevision: -1, events: [] }]),
     InvalidAppend,
   )
+  const event = makeEvent()
+  const malformed: unknown[] = [
+    [null],
+    [{ streamId: streamName(), expectedRevision: 'any', events: 'not a list' }],
+    [{ streamId: streamName(), expectedRevision: 'any', events: [null] }],
+    [{ streamId: streamName(), expectedRevision: 'any', events: [{ ...event, eventId: 7 }] }],
+    [{ streamId: streamName(), expectedRevision: 'any', events: [{ ...event, metadata: null }] }],
+    [{ streamId: streamName(), expectedRevision: 'any', events: [event, event] }],
+    [
+      { streamId: streamName(), expectedRevision: 'any', events: [event] },
+      { streamId: streamName(), expectedRevision: 'any', events: [event] },
+    ],
+    [{ streamId: streamName(), expectedRevision: 'any', events: [], expectedLastHash: 1 }],
+  ]
+  for (const appends of malformed) {
+    await t.rejects(store.appendToStreams(appends as StreamAppend[]), InvalidAppend)
+  }
+  t.equal(await store.headPosition(), 0, 'nothing was written')
 })
 
 t.test('close commits what is queued, then refuses work', async (t) => {
@@ -133,6 +151,20 @@ t.test('close commits what is queued, then refuses work', async (t) => {
   const reopened = openSqliteEventStore({ path })
   t.teardown(() => reopened.close())
   t.equal((await reopened.readStream(stream)).length, 1, 'the event is in the file')
+})
+
+t.test('every caller of close waits until the queued appends are settled', async (t) => {
+  const store = openSqliteEventStore({ path: withFile(t) })
+  const stream = streamName()
+  const pending = [0, 1, 2].map((revision) =>
+    store.appendToStreams(one(stream, revision === 0 ? 'no_stream' : revision - 1)),
+  )
+  const settled: boolean[] = pending.map(() => false)
+  pending.forEach((append, index) => void append.then(() => (settled[index] = true)))
+  const first = store.close()
+  await store.close()
+  t.same(settled, [true, true, true], 'the second close waited for the appends too')
+  await first
 })
 
 t.test('the streams table records the revision each stream reached', async (t) => {
