@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
+import { measurePurchaseCeiling } from './ceiling'
 import { luhnSiretOf } from './ids'
 import { postJson, startServer, type ChildServer } from './child'
 import {
@@ -38,6 +39,12 @@ export interface HttpResults {
   readonly purchaseRatio: number
   readonly purchaseP50Ms: number
   readonly purchaseP99Ms: number
+  /**
+   * Purchases per second that raw inserts of a purchase's rows reach on the same disk
+   * (bench/ceiling.ts): the most any durable embedded ledger can answer, and its ratio to the
+   * bare route, the most the purchase ratio can be.
+   */
+  readonly ceilingPerSecond: number
   /** Body size sent, to show both routes got the same. */
   readonly bodyBytes: number
   /**
@@ -94,6 +101,8 @@ export const benchHttp = async (
           `(${ledgerRun.cpuMsPerRequest.toFixed(3)} ms CPU each)`,
       )
     }
+    const ceilingPerSecond = measurePurchaseCeiling()
+    progress(`http: raw inserts of a purchase's rows ${ceilingPerSecond.toFixed(0)}/s`)
     const latencies: { p50: number; p99: number }[] = []
     for (let round = 0; round < repeatCount; round += 1) {
       const fixed = await loadAtFixedRate(ledger.service, nextBody)
@@ -109,6 +118,7 @@ export const benchHttp = async (
       purchaseRatio: median(rounds.map((r) => r.ledger.perSecond / r.bare.perSecond)),
       purchaseP50Ms: median(latencies.map((l) => l.p50)),
       purchaseP99Ms: median(latencies.map((l) => l.p99)),
+      ceilingPerSecond,
       bodyBytes: Buffer.byteLength(nextBody()),
       bareCpuMsPerRequest: median(rounds.map((r) => r.bare.cpuMsPerRequest)),
       ledgerCpuMsPerRequest: median(rounds.map((r) => r.ledger.cpuMsPerRequest)),

@@ -170,6 +170,14 @@ const httpRows = (http: HttpResults | undefined): Row[] =>
           met(http.purchaseRatio >= purchaseRatioTarget),
         ],
         [
+          "raw inserts of a purchase's rows, 20 per commit (ceiling)",
+          rate(http.ceilingPerSecond),
+          `${rate(http.barePerSecond)} bare route`,
+          ratio(http.ceilingPerSecond / http.barePerSecond),
+          '',
+          '',
+        ],
+        [
           'server CPU time per request, from /proc (bare/ledger)',
           `${http.ledgerCpuMsPerRequest.toFixed(3)} ms`,
           `${http.bareCpuMsPerRequest.toFixed(3)} ms bare route`,

@@ -61,6 +61,18 @@ export const httpCustomerCount = 20_000
 /** A budget no benchmark exhausts: 10 million euros, so every bonus is granted in full. */
 export const httpProgrammeBudgetCents = 1_000_000_000
 
+/**
+ * Purchases of one run of the SQLite ceiling (bench/ceiling.ts): some seconds of writes, long
+ * enough for the WAL to be checkpointed many times, as it is under load.
+ */
+export const ceilingPurchaseCount = 20_000
+
+/**
+ * Purchases per commit of the ceiling: what the service's group commit gathered at -c 50 (about
+ * 20 to 25 calls per batch, counted in the writer thread).
+ */
+export const ceilingPurchasesPerCommit = 20
+
 /** Purchase targets of issue 7. */
 export const purchaseRatioTarget = 0.5
 export const purchaseP99MsMax = 10
