@@ -1,8 +1,7 @@
 import { extname, join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { ConcurrencyConflict, type AppendResult, type ExpectedRevision } from './port'
-import type { StreamAppend } from './port'
-import type { Outcome, SqliteWriter } from './sqlite-writer'
+import type { Outcome, RowAppend, SqliteWriter } from './sqlite-writer'
 
 /**
  * Where the embedded store's group commits run: on the writer thread for a file, or inline for
@@ -11,7 +10,7 @@ import type { Outcome, SqliteWriter } from './sqlite-writer'
  */
 export interface Committer {
   /** Each call's outcome; rejects when the batch as a whole failed and none of it was written. */
-  commit(batch: readonly (readonly StreamAppend[])[]): Promise<Outcome[]>
+  commit(batch: readonly (readonly RowAppend[])[]): Promise<Outcome[]>
   close(): Promise<void>
 }
 
@@ -19,7 +18,7 @@ export interface Committer {
 export class InlineCommitter implements Committer {
   constructor(private readonly writer: SqliteWriter) {}
 
-  commit(batch: readonly (readonly StreamAppend[])[]): Promise<Outcome[]> {
+  commit(batch: readonly (readonly RowAppend[])[]): Promise<Outcome[]> {
     try {
       return Promise.resolve(this.writer.commit(batch))
     } catch (error) {
@@ -34,7 +33,7 @@ export class InlineCommitter implements Committer {
 
 /** What the store's thread sends the writer thread. */
 export type WriterRequest =
-  | { readonly kind: 'commit'; readonly batch: readonly (readonly StreamAppend[])[] }
+  | { readonly kind: 'commit'; readonly batch: readonly (readonly RowAppend[])[] }
   | { readonly kind: 'close' }
 
 /** A conflict crosses threads as its fields: errors lose their class in a message. */
@@ -107,21 +106,15 @@ export class ThreadCommitter implements Committer {
 
   constructor(private readonly path: string) {}
 
-  commit(batch: readonly (readonly StreamAppend[])[]): Promise<Outcome[]> {
+  commit(batch: readonly (readonly RowAppend[])[]): Promise<Outcome[]> {
     if (this.inFlight !== undefined) {
       return Promise.reject(new Error('assertion failed: one batch at a time'))
     }
     const worker = (this.worker ??= this.start())
     return new Promise<Outcome[]>((resolve, reject) => {
-      try {
-        // Throws when a value cannot be copied to the thread (a function in an event's data).
-        worker.postMessage({ kind: 'commit', batch } satisfies WriterRequest)
-      } catch (error) {
-        reject(error as Error)
-        return
-      }
       this.inFlight = { resolve, reject }
       worker.ref()
+      worker.postMessage({ kind: 'commit', batch } satisfies WriterRequest)
     })
   }
 

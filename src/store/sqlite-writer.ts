@@ -52,6 +52,35 @@ export const eventColumns = 'position, stream_id, revision, event_id, type, data
 /** A row read in raw mode: the columns of `eventColumns`, in order. */
 export type EventRow = [number, string, number, string, string, string, string]
 
+/**
+ * A stream's entry of a call as the writer inserts it: each event's data and metadata already
+ * written as JSON by the caller's thread, when the call is made. Strings cross to the writer
+ * thread as a copy of their bytes, where objects would be walked and rebuilt there, and the
+ * text stored is what the caller passed, whatever the caller does with its objects afterwards.
+ */
+export interface RowAppend extends Omit<StreamAppend, 'events'> {
+  readonly events: readonly EventRowToInsert[]
+}
+
+export interface EventRowToInsert {
+  readonly eventId: string
+  readonly type: string
+  readonly dataJson: string
+  readonly metadataJson: string
+}
+
+/** Throws (as JSON.stringify does, on a BigInt or a cycle) before anything is queued. */
+export const toRowAppends = (appends: readonly StreamAppend[]): RowAppend[] =>
+  appends.map((append) => ({
+    ...append,
+    events: append.events.map((event) => ({
+      eventId: event.eventId,
+      type: event.type,
+      dataJson: JSON.stringify(event.data ?? null),
+      metadataJson: JSON.stringify(event.metadata),
+    })),
+  }))
+
 /** What one call of a batch came to: its result, or the conflict that refused it. */
 export type Outcome = AppendResult | ConcurrencyConflict
 
@@ -85,7 +114,7 @@ export { schemaVersion }
  * A call with a single write needs no savepoint: SQLite undoes a failed statement by itself,
  * so a call that writes one event either lands whole or not at all.
  */
-const needsSavepoint = (appends: readonly StreamAppend[]): boolean =>
+const needsSavepoint = (appends: readonly RowAppend[]): boolean =>
   appends.length > 1 || (appends[0]?.events.length ?? 0) > 1
 
 const isConstraintViolation = (error: unknown): boolean =>
@@ -115,10 +144,10 @@ export class SqliteWriter {
   private readonly upsertStreams: Database.Statement<(string | number)[]>
   private readonly selectDataVersion: Database.Statement<[], number>
   private readonly commitBatch: Database.Transaction<
-    (batch: readonly (readonly StreamAppend[])[]) => Outcome[]
+    (batch: readonly (readonly RowAppend[])[]) => Outcome[]
   >
   private readonly applyInSavepoint: Database.Transaction<
-    (appends: readonly StreamAppend[]) => AppendResult
+    (appends: readonly RowAppend[]) => AppendResult
   >
 
   constructor(private readonly db: Database.Database) {
@@ -151,7 +180,7 @@ export class SqliteWriter {
    * Commits the calls in the order given and returns each call's outcome. Throws when the batch
    * as a whole failed (disk full, I/O error): then none of it was written.
    */
-  commit(batch: readonly (readonly StreamAppend[])[]): Outcome[] {
+  commit(batch: readonly (readonly RowAppend[])[]): Outcome[] {
     try {
       return this.commitBatch.immediate(batch)
     } catch (error) {
@@ -164,7 +193,7 @@ export class SqliteWriter {
    * Runs inside `BEGIN IMMEDIATE`: no other connection can write until COMMIT, so the revision
    * cache, once checked against `data_version`, holds for the whole batch.
    */
-  private applyBatch(batch: readonly (readonly StreamAppend[])[]): Outcome[] {
+  private applyBatch(batch: readonly (readonly RowAppend[])[]): Outcome[] {
     const dataVersion = this.selectDataVersion.get() as number
     if (dataVersion !== this.dataVersion || this.revisions.size > streamRevisionCacheEntriesMax) {
       this.revisions.clear()
@@ -196,7 +225,7 @@ export class SqliteWriter {
    * the hot path, after the call's own writes were undone. Any other error (disk full, I/O)
    * escapes and fails the whole batch.
    */
-  private applyGuarded(appends: readonly StreamAppend[]): Outcome {
+  private applyGuarded(appends: readonly RowAppend[]): Outcome {
     try {
       const result = needsSavepoint(appends) ? this.applyInSavepoint(appends) : this.apply(appends)
       this.rememberRevisions(appends, result.nextRevisions)
@@ -207,19 +236,17 @@ export class SqliteWriter {
     }
   }
 
-  private apply(appends: readonly StreamAppend[]): AppendResult {
+  private apply(appends: readonly RowAppend[]): AppendResult {
     const nextRevisions: number[] = []
     let position = 0
     for (let index = 0; index < appends.length; index += 1) {
-      const { streamId, events } = appends[index] as StreamAppend
+      const { streamId, events } = appends[index] as RowAppend
       let revision = this.revisionBefore(appends, index, nextRevisions)
-      this.checkLastHash(appends[index] as StreamAppend, revision)
+      this.checkLastHash(appends[index] as RowAppend, revision)
       for (const event of events) {
         revision += 1
-        const { eventId, type } = event
-        const data = JSON.stringify(event.data ?? null)
-        const metadata = JSON.stringify(event.metadata)
-        const info = this.insertEvent.run(streamId, revision, eventId, type, data, metadata)
+        const { eventId, type, dataJson, metadataJson } = event
+        const info = this.insertEvent.run(streamId, revision, eventId, type, dataJson, metadataJson)
         position = info.lastInsertRowid as number
       }
       nextRevisions.push(revision)
@@ -229,7 +256,7 @@ export class SqliteWriter {
   }
 
   /** Refuses, as a conflict, an append whose stream's last event has another hash than said. */
-  private checkLastHash(append: StreamAppend, currentRevision: number): void {
+  private checkLastHash(append: RowAppend, currentRevision: number): void {
     if (append.expectedLastHash === undefined || currentRevision < 0) return
     const lastHash = this.selectHash.get(append.streamId, currentRevision)
     if (lastHash !== append.expectedLastHash) {
@@ -242,11 +269,11 @@ export class SqliteWriter {
    * the call's earlier entries did to the same stream. `no_stream` on a stream never seen needs
    * no lookup: UNIQUE (stream_id, revision) refuses a second revision 0.
    */
-  private revisionBefore(appends: readonly StreamAppend[], index: number, done: number[]): number {
-    const { streamId, expectedRevision, events } = appends[index] as StreamAppend
+  private revisionBefore(appends: readonly RowAppend[], index: number, done: number[]): number {
+    const { streamId, expectedRevision, events } = appends[index] as RowAppend
     let earlier = -1
     for (let i = 0; i < index; i += 1) {
-      if ((appends[i] as StreamAppend).streamId === streamId) earlier = i
+      if ((appends[i] as RowAppend).streamId === streamId) earlier = i
     }
     if (earlier < 0 && expectedRevision === 'no_stream' && events.length > 0) {
       if (!this.revisions.has(streamId)) return -1
@@ -263,9 +290,9 @@ export class SqliteWriter {
    * again (most vouchers) costs no memory, while a hot stream (a programme's budget) is looked
    * up once and then remembered.
    */
-  private rememberRevisions(appends: readonly StreamAppend[], nextRevisions: readonly number[]) {
+  private rememberRevisions(appends: readonly RowAppend[], nextRevisions: readonly number[]) {
     for (let index = 0; index < appends.length; index += 1) {
-      const { streamId, events } = appends[index] as StreamAppend
+      const { streamId, events } = appends[index] as RowAppend
       if (events.length === 0) continue
       const revision = nextRevisions[index] as number
       this.batchTips.set(streamId, revision)
@@ -286,7 +313,7 @@ export class SqliteWriter {
    * its stream, at consecutive revisions starting where the call expected, the call already
    * happened and resolves with what it produced then. Anything else is not a retry.
    */
-  private recogniseRetry(appends: readonly StreamAppend[]): AppendResult | undefined {
+  private recogniseRetry(appends: readonly RowAppend[]): AppendResult | undefined {
     const nextRevisions: number[] = []
     let position = 0
     for (const append of appends) {
@@ -312,7 +339,7 @@ export class SqliteWriter {
    * fails, counting the call's earlier streams, else the first holding an event id already
    * recorded elsewhere.
    */
-  private explainConflict(appends: readonly StreamAppend[]): ConcurrencyConflict {
+  private explainConflict(appends: readonly RowAppend[]): ConcurrencyConflict {
     const simulated = new Map<string, number>()
     for (const { streamId, expectedRevision, events } of appends) {
       const current = simulated.get(streamId) ?? this.selectRevision.get(streamId) ?? undefined
@@ -327,7 +354,7 @@ export class SqliteWriter {
       }
       if (events.length > 0) simulated.set(streamId, (current ?? -1) + events.length)
     }
-    const first = appends[0] as StreamAppend
+    const first = appends[0] as RowAppend
     const current = this.selectRevision.get(first.streamId) ?? undefined
     return new ConcurrencyConflict(first.streamId, first.expectedRevision, current ?? 'no_stream')
   }

@@ -24,8 +24,10 @@ import {
   openDatabase,
   schemaVersion,
   SqliteWriter,
+  toRowAppends,
   type EventRow,
   type Outcome,
+  type RowAppend,
 } from './sqlite-writer'
 
 /**
@@ -48,7 +50,7 @@ export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEv
   new SqliteEventStore(options)
 
 interface PendingAppend {
-  readonly appends: readonly StreamAppend[]
+  readonly appends: readonly RowAppend[]
   readonly eventCount: number
   readonly resolve: (result: AppendResult) => void
   readonly reject: (error: Error) => void
@@ -123,13 +125,15 @@ export class SqliteEventStore implements EventStore {
 
   appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new StoreUnavailable('append', 'store closed'))
+    let rows: RowAppend[]
     try {
       assertValidAppends(appends)
+      rows = toRowAppends(appends)
     } catch (error) {
       return Promise.reject(error as Error)
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ appends, eventCount: countEvents(appends), resolve, reject })
+      this.queue.push({ appends: rows, eventCount: countEvents(appends), resolve, reject })
       this.scheduleFlush()
     })
   }
