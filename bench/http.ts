@@ -101,8 +101,6 @@ export const benchHttp = async (
           `(${ledgerRun.cpuMsPerRequest.toFixed(3)} ms CPU each)`,
       )
     }
-    const ceilingPerSecond = measurePurchaseCeiling()
-    progress(`http: raw inserts of a purchase's rows ${ceilingPerSecond.toFixed(0)}/s`)
     const latencies: { p50: number; p99: number }[] = []
     for (let round = 0; round < repeatCount; round += 1) {
       const fixed = await loadAtFixedRate(ledger.service, nextBody)
@@ -112,6 +110,9 @@ export const benchHttp = async (
           `p99 ${fixed.p99.toFixed(1)} ms`,
       )
     }
+    // Last: its hundreds of megabytes written and deleted keep the disk busy for a while after.
+    const ceilingPerSecond = measurePurchaseCeiling()
+    progress(`http: raw inserts of a purchase's rows ${ceilingPerSecond.toFixed(0)}/s`)
     return {
       barePerSecond: median(rounds.map((r) => r.bare.perSecond)),
       purchasesPerSecond: median(rounds.map((r) => r.ledger.perSecond)),
