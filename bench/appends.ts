@@ -49,7 +49,7 @@ export interface AppendResults {
   readonly appendRatio: number
 }
 
-/** The events table exactly as src/store/sqlite.ts creates it, so raw rows cost the same. */
+/** The events table exactly as src/store/sqlite-writer.ts creates it, so raw rows cost the same. */
 const rawSchemaSql = `
   CREATE TABLE events (
     position INTEGER PRIMARY KEY AUTOINCREMENT,
