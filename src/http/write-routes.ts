@@ -4,6 +4,7 @@ import type * as t from 'io-ts'
 import type { Instant } from '../../domain/time'
 import { instantOf } from '../../domain/time'
 import type { CommandOutcome } from '../app/executor'
+import { canonicalJson } from '../audit/hash'
 import type { Principal, Role } from './auth'
 import {
   CreateProgrammeBody,
@@ -269,7 +270,12 @@ const answer = (
     case 'replayed': {
       const response = outcome.response as Record<string, unknown>
       const [status, body] = shape(response, outcome.kind === 'replayed')
-      return reply.status(status).send({ ...body, position: outcome.position })
+      // Canonical JSON, keys sorted: the recorded answer comes back from the log with its keys
+      // in that order, and a repeat must be the first answer byte for byte (API.md).
+      return reply
+        .status(status)
+        .type('application/json; charset=utf-8')
+        .send(canonicalJson({ ...body, position: outcome.position }))
     }
     case 'rejected':
       throw new Problem(outcome.rejection.code, outcome.rejection.detail, outcome.rejection.errors)

@@ -64,7 +64,7 @@ t.test('repeats after a restart answer the recorded answer', async (t) => {
     purchase({ purchaseId: 'p-n', merchantId: 'N' }),
   )
   t.equal(repeat.statusCode, 200, 'a plain repeat')
-  t.same(repeat.json(), atN.json())
+  t.equal(repeat.body, atN.body, 'the first answer byte for byte')
   t.equal(await retriedConflicts(service), 0, 'finding a recorded key is not contention')
 
   const other = await post(service, '/v1/purchases', purchase({ amountCents: 5_000 }))
