@@ -1,5 +1,5 @@
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -318,4 +318,40 @@ t.test('an event whose data is not JSON fails alone, before it is queued', async
   const result = await store.appendToStreams(one(stream, 'no_stream'))
   t.same(result.nextRevisions, [0])
   t.equal((await store.readStream(stream)).length, 1)
+})
+
+t.test('a file removed before the first append is refused, not made again empty', async (t) => {
+  const dir = tempDir()
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const path = join(dir, 'data', 'ledger.db')
+  const store = openSqliteEventStore({ path })
+  t.teardown(() => store.close())
+  rmSync(join(dir, 'data'), { recursive: true, force: true })
+  await t.rejects(store.appendToStreams(one(streamName(), 'no_stream')), StoreUnavailable)
+  t.notOk(existsSync(path), 'no new, empty log was created where reads would never look')
+})
+
+t.test('a batch that fails as a whole fails its calls, and the next batch commits', async (t) => {
+  const path = withFile(t)
+  const store = openSqliteEventStore({ path })
+  t.teardown(() => store.close())
+  await store.appendToStreams(one(streamName('before'), 'no_stream'))
+
+  // A trigger whose table is gone makes every insert fail with an error that is no conflict.
+  const other = new Database(path)
+  other.exec(`
+    CREATE TABLE doomed (x INTEGER);
+    CREATE TRIGGER failing AFTER INSERT ON events BEGIN INSERT INTO doomed VALUES (1); END;
+    DROP TABLE doomed;
+  `)
+  const failing = [streamName('a'), streamName('b')].map((stream) =>
+    store.appendToStreams(one(stream, 'no_stream')),
+  )
+  for (const append of failing) await t.rejects(append, StoreUnavailable)
+
+  other.exec('DROP TRIGGER failing')
+  other.close()
+  const after = streamName('after')
+  t.same((await store.appendToStreams(one(after, 'no_stream'))).nextRevisions, [0])
+  t.equal((await store.readStream(after)).length, 1)
 })
