@@ -109,11 +109,13 @@ export const startProjections = (options: ProjectionRunnerOptions): ProjectionRu
 
   let commitTimer: NodeJS.Timeout | undefined
 
-  /** Commits what was applied; a failure stops the runner, as a failed page does. */
+  /**
+   * Commits what was applied; a failure stops the runner, as a failed page does. Pages applied
+   * before the store failed are still committed: a failed page or commit was discarded already.
+   */
   const commitApplied = (): void => {
     clearTimeout(commitTimer)
     commitTimer = undefined
-    if (failed !== undefined) return
     try {
       engine.commit()
     } catch (error) {

@@ -7,7 +7,7 @@ import t from 'tap'
 import { allProjections, type StoredProjection } from '../../projections'
 import { startProjections } from '../../src/projections/runner'
 import { rebuildProjections } from '../../src/projections/rebuild'
-import type { EventStore } from '../../src/store/port'
+import type { EventStore, SubscriptionHandler } from '../../src/store/port'
 import { openSqliteEventStore } from '../../src/store/sqlite'
 import { event, seasonEvents } from './fixtures'
 import { StoreWriter } from './store-writer'
@@ -216,6 +216,27 @@ t.test('a read waiting for a position has it committed at once, not at the inter
   t.ok(runner.position() < head, 'applied events wait for the interval while nobody asks')
   t.equal(await runner.waitForPosition(head, 5_000), true, 'a waiter that comes later')
   t.equal(runner.position(), head)
+  await runner.stop()
+  const checkpoints = docsOf(path).checkpoints as { position: number }[]
+  t.ok(checkpoints.length > 0 && checkpoints.every((c) => c.position === head), 'saved at head')
+})
+
+t.test('pages applied before the store fails are committed all the same', async (t) => {
+  const { dir, store, writer } = setup((fn) => t.teardown(fn))
+  const season = seasonEvents()
+  const path = join(dir, 'live.db')
+  const handlers: SubscriptionHandler[] = []
+  const spy = Object.create(store) as EventStore
+  spy.subscribeToAll = (afterPosition, handler) => {
+    handlers.push(handler)
+    return store.subscribeToAll(afterPosition, handler)
+  }
+  const runner = startProjections({ store: spy, path, logger, commitIntervalMs: 600_000 })
+  const head = await writer.append(season)
+  // Let the runner apply the events with nobody waiting, so they stay staged.
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  handlers[0]?.onError?.(new Error('the log could not be read'))
+  t.match(runner.failure()?.message, /could not be read/)
   await runner.stop()
   const checkpoints = docsOf(path).checkpoints as { position: number }[]
   t.ok(checkpoints.length > 0 && checkpoints.every((c) => c.position === head), 'saved at head')
