@@ -1,5 +1,5 @@
-import { extname, join } from 'node:path'
 import { Worker } from 'node:worker_threads'
+import { threadSource } from '../threads'
 import { ConcurrencyConflict, type AppendResult, type ExpectedRevision } from './port'
 import type { Outcome, RowAppend, SqliteWriter } from './sqlite-writer'
 
@@ -76,18 +76,6 @@ const fromWireOutcome = (outcome: WireOutcome): Outcome =>
         outcome.conflict.actualRevision,
       )
 
-/**
- * The thread's entry, loaded through tsx where this module itself runs as TypeScript (the
- * service, the CLI and the tests all do); a worker does not inherit the loader by itself.
- */
-const writerThreadSource = (): string => {
-  const extension = extname(__filename)
-  const entry = JSON.stringify(join(__dirname, `sqlite-writer-thread${extension}`))
-  const loader =
-    extension === '.ts' ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});` : ''
-  return `${loader}require(${entry})`
-}
-
 interface InFlight {
   readonly resolve: (outcomes: Outcome[]) => void
   readonly reject: (error: Error) => void
@@ -128,7 +116,7 @@ export class ThreadCommitter implements Committer {
   }
 
   private start(): Worker {
-    const worker = new Worker(writerThreadSource(), {
+    const worker = new Worker(threadSource(__dirname, 'sqlite-writer-thread', __filename), {
       eval: true,
       workerData: { path: this.path } satisfies WriterThreadData,
     })
