@@ -22,3 +22,10 @@ export const auditReadPageSize = 1_000
  * memory around 10 MB and leaves three orders of magnitude of slack.
  */
 export const sealLagEventsMax = 100_000
+
+/**
+ * The number of events from which a verification hashes on a thread of its own (`digests.ts`):
+ * starting the thread costs about a tenth of a second, what a few tens of thousands of events
+ * take to hash.
+ */
+export const digestThreadEventsMin = 50_000

@@ -9,10 +9,12 @@ import {
   type RecordedEvent,
 } from '../store/port'
 import { FundingCheck } from './funding-check'
-import { hashEvent, sha256Hex, zeroHash } from './hash'
-import { sealLagEventsMax } from './limits'
+import { hashEvent, zeroHash } from './hash'
+import { digestThreadEventsMin, sealLagEventsMax } from './limits'
+import { DigestThread, type PageDigests } from './digests'
 import { SealHasher, sealEventType, sealStreamId, type LedgerSeal } from './seal'
 import { logPages, type LogFacts, type StoredEvent } from './source'
+import { storedTextDigest, storedTextShape, type StoredTexts } from './stored-text'
 
 /**
  * Verification replays the whole log in position order and rechecks everything the ledger
@@ -124,6 +126,11 @@ export interface VerifyOptions {
   /** Facts the store keeps beside the events (`readLogFacts`); closed by the verifier. */
   readonly facts?: LogFacts
   readonly anchor?: VerificationAnchor
+  /**
+   * Whether stored texts are hashed ahead on a thread of their own (`digests.ts`); by default,
+   * for logs of `digestThreadEventsMin` events or more. The result is the same either way.
+   */
+  readonly digestThread?: boolean
 }
 
 /**
@@ -140,7 +147,8 @@ export const verifyLedger = async (options: VerifyOptions): Promise<Verification
         ? await options.store.headPosition()
         : Math.max(facts.assignedThroughPosition, facts.headPosition)
     const pages = facts?.eventPages?.(throughPosition) ?? logPages(options.store, throughPosition)
-    return await verifyEventPages(pages, { facts, anchor: options.anchor })
+    const digestThread = options.digestThread ?? throughPosition >= digestThreadEventsMin
+    return await verifyEventPages(pages, { facts, anchor: options.anchor, digestThread })
   } finally {
     facts?.close()
   }
@@ -156,32 +164,73 @@ export const verifyEventPages = async (
   options: {
     readonly facts?: LogFacts | undefined
     readonly anchor?: VerificationAnchor | undefined
+    readonly digestThread?: boolean | undefined
   } = {},
 ): Promise<VerificationResult> => {
   const { facts, anchor } = options
   const checker = new LogChecker(facts?.positionsDense ?? false, anchor)
-  const problem =
-    (await checkEvents(pages, checker)) ??
-    checker.finish(facts?.assignedThroughPosition ?? 0, facts)
-  return checker.result(problem)
+  const digests = options.digestThread === true ? new DigestThread() : undefined
+  try {
+    const problem =
+      (await checkEvents(pages, checker, digests)) ??
+      checker.finish(facts?.assignedThroughPosition ?? 0, facts)
+    return checker.result(problem)
+  } finally {
+    await digests?.close()
+  }
 }
 
+/**
+ * Checks page after page. With a digest thread, a page's digests are asked for as soon as it is
+ * read and the page is checked once the next one is read: the thread hashes one page while this
+ * thread reads and checks another.
+ */
 const checkEvents = async (
   pages: AsyncIterable<readonly RecordedEvent[]> | Iterable<readonly RecordedEvent[]>,
   checker: LogChecker,
+  digests: DigestThread | undefined,
 ): Promise<VerificationProblem | undefined> => {
-  try {
-    for await (const page of pages) {
-      for (const event of page) {
-        const problem = checker.check(event)
+  const checkPage = async (read: ReadPage): Promise<VerificationProblem | undefined> => {
+    const pageDigests = await read.digests
+    try {
+      for (let index = 0; index < read.page.length; index += 1) {
+        const problem = checker.check(read.page[index] as RecordedEvent, pageDigests?.[index])
         if (problem !== undefined) return problem
       }
+      return undefined
+    } catch (error) {
+      return unreadable(error)
     }
-    return undefined
-  } catch (error) {
-    if (!(error instanceof StoreCorrupted)) throw error
-    return problemAt(error.position, null, 'store_unreadable', error.detail)
   }
+  // With a digest thread, the page read last is checked only once the next one is read, so
+  // that the thread hashes one page while this thread reads the next. A page that cannot be
+  // read must not hide a problem in the page before it, which is checked first.
+  let unchecked: ReadPage | undefined
+  try {
+    for await (const page of pages) {
+      const read = { page, digests: digests?.digestsOf(page) ?? Promise.resolve(undefined) }
+      const previous = digests === undefined ? read : unchecked
+      unchecked = digests === undefined ? undefined : read
+      const problem = previous === undefined ? undefined : await checkPage(previous)
+      if (problem !== undefined) return problem
+    }
+    return unchecked === undefined ? undefined : await checkPage(unchecked)
+  } catch (error) {
+    const earlier = unchecked === undefined ? undefined : await checkPage(unchecked)
+    return earlier ?? unreadable(error)
+  }
+}
+
+/** A page read, with the digests of its stored texts when a digest thread computes them. */
+interface ReadPage {
+  readonly page: readonly RecordedEvent[]
+  readonly digests: Promise<PageDigests>
+}
+
+/** A store that could not give back an event is a problem at its position; anything else throws. */
+const unreadable = (error: unknown): VerificationProblem => {
+  if (!(error instanceof StoreCorrupted)) throw error
+  return problemAt(error.position, null, 'store_unreadable', error.detail)
 }
 
 const problemAt = (
@@ -215,11 +264,10 @@ class LogChecker {
     private readonly anchor: VerificationAnchor | undefined,
   ) {}
 
-  check(event: StoredEvent): VerificationProblem | undefined {
+  /** `digest`: of the event's stored text, when the digest thread computed it (`digests.ts`). */
+  check(event: StoredEvent, digest?: string | null): VerificationProblem | undefined {
     const problem =
-      this.checkPosition(event) ??
-      this.checkChain(event) ??
-      this.checkContent(event)
+      this.checkPosition(event) ?? this.checkChain(event, digest) ?? this.checkContent(event)
     if (problem !== undefined) return problem
 
     this.lastPosition = event.position
@@ -260,9 +308,12 @@ class LogChecker {
    * The event's own hash, then its place in its stream's chain. This runs for every event of the
    * log, so it allocates as little as it can when all is well (no closures, no copies).
    */
-  private checkChain(event: StoredEvent): VerificationProblem | undefined {
+  private checkChain(
+    event: StoredEvent,
+    digest: string | null | undefined,
+  ): VerificationProblem | undefined {
     const { position, streamId } = event
-    const links = storedTextLinks(event) ?? checkedLinks(event)
+    const links = storedTextLinks(event, digest) ?? checkedLinks(event)
     if ('kind' in links) return problemAt(position, streamId, links.kind, links.detail)
 
     const tip = this.streams.get(streamId)
@@ -384,43 +435,33 @@ interface ChainLinks {
   readonly previousHash: string
 }
 
-const quoteCode = 34
-const commaCode = 44
-const hashMember = '"hash":"'
-const previousHashMember = '"previousHash":"'
-
 /**
- * The fast path of the hash check, on the texts the store keeps. `buildEventToAppend` stores
- * data and metadata with their keys in canonical order, so the text `hashEvent` hashes is the
- * stored texts put together, minus the metadata's `hash` member, and the two hashes can be read
- * from the metadata text without parsing it. If that text hashes to the stored hash, the event
- * is intact: the stored hash was computed over exactly these bytes, which (SHA-256 having no
- * second preimages) are the canonical text written with the event. A forger who rewrites an
- * event and its hash gets through here as through the full check; only seals find them. Any
- * other outcome proves nothing (the text may simply not be canonical): undefined, and the caller
- * takes the full path.
+ * The fast path of the hash check, on the texts the store keeps (see `stored-text.ts`). If
+ * that text hashes to the stored hash, the event is intact: the stored hash was computed over
+ * exactly these bytes, which (SHA-256 having no second preimages) are the canonical text written
+ * with the event. A forger who rewrites an event and its hash gets through here as through the
+ * full check; only seals find them. Any other outcome proves nothing (the text may simply not be
+ * canonical): undefined, and the caller takes the full path.
+ *
+ * `digest` is the digest of that text when the digest thread has computed it ahead (null when
+ * it found the text not canonical); undefined, and it is computed here.
  */
-const storedTextLinks = (event: StoredEvent): ChainLinks | undefined => {
+const storedTextLinks = (
+  event: StoredEvent,
+  digest: string | null | undefined,
+): ChainLinks | undefined => {
   const { dataText, metadataText } = event
-  if (dataText === undefined || metadataText === undefined) return undefined
-  if (!metadataText.startsWith('{"actor":')) return undefined
-  const hashAt = metadataText.indexOf(hashMember)
-  const hashEnd = hashAt + hashMember.length + 64
-  if (hashAt < 0 || metadataText.charCodeAt(hashEnd) !== quoteCode) return undefined
-  if (metadataText.charCodeAt(hashEnd + 1) !== commaCode) return undefined
-  const previousAt = metadataText.indexOf(previousHashMember, hashEnd)
-  const previousEnd = previousAt + previousHashMember.length + 64
-  if (previousAt < 0 || metadataText.charCodeAt(previousEnd) !== quoteCode) return undefined
-
-  const unhashedText = metadataText.slice(0, hashAt) + metadataText.slice(hashEnd + 2)
-  const text =
-    `{"data":${dataText},"eventId":${JSON.stringify(event.eventId)},` +
-    `"metadata":${unhashedText},"revision":${JSON.stringify(event.revision)},` +
-    `"streamId":${JSON.stringify(event.streamId)},"type":${JSON.stringify(event.type)}}`
-  const digest = sha256Hex(text)
-  if (!metadataText.startsWith(digest, hashEnd - 64)) return undefined
+  if (dataText === undefined || metadataText === undefined || digest === null) return undefined
+  const shape = storedTextShape(metadataText)
+  if (shape === undefined) return undefined
+  // Both texts are there (checked above): the event is a StoredTexts, without a copy.
+  const computed = digest ?? storedTextDigest(event as StoredTexts, shape)
+  if (computed.length !== 64 || !metadataText.startsWith(computed, shape.hashEnd - 64)) {
+    return undefined
+  }
   // The digest, not a slice of the text: a slice would keep the whole text alive in the tips.
-  return { hash: digest, previousHash: metadataText.slice(previousEnd - 64, previousEnd) }
+  const previousHash = metadataText.slice(shape.previousEnd - 64, shape.previousEnd)
+  return { hash: computed, previousHash }
 }
 
 /** Why an event's links cannot be trusted. */
@@ -500,8 +541,7 @@ class SealTracker {
       return { kind: 'seal_chain_broken', detail }
     }
     if (seal.previousSealHash !== hasher.previousSealHash) {
-      const detail =
-        `previousSealHash ${seal.previousSealHash}, expected ${hasher.previousSealHash}`
+      const detail = `previousSealHash ${seal.previousSealHash}, expected ${hasher.previousSealHash}`
       return { kind: 'seal_chain_broken', detail }
     }
     const range = `(${seal.fromPosition}, ${seal.throughPosition}]`

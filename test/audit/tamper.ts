@@ -67,15 +67,40 @@ export const copyLedger = (base: BaseLedger): string => {
   return path
 }
 
-/** Verifies a file as the CLI does: the store, plus the facts SQLite keeps beside the events. */
+/**
+ * Verifies a file as the CLI does: the store, plus the facts SQLite keeps beside the events.
+ * Twice, hashing on this thread and on a digest thread, which must give the same verdict: these
+ * logs are too small for a verification to start the thread by itself.
+ */
 export const verifyFile = async (
   path: string,
+  anchor?: VerificationAnchor,
+): Promise<VerificationResult> => {
+  const [inline, threaded] = [false, true].map((digestThread) =>
+    verifyOnce(path, digestThread, anchor),
+  )
+  const result = await (inline as Promise<VerificationResult>)
+  const withThread = await (threaded as Promise<VerificationResult>)
+  if (JSON.stringify(withThread) !== JSON.stringify(result)) {
+    throw new Error(`the digest thread changed the verdict: ${JSON.stringify(withThread)}`)
+  }
+  return result
+}
+
+const verifyOnce = async (
+  path: string,
+  digestThread: boolean,
   anchor?: VerificationAnchor,
 ): Promise<VerificationResult> => {
   const store: EventStore = openSqliteEventStore({ path })
   try {
     const facts = readSqliteLogFacts(path)
-    return await verifyLedger(anchor === undefined ? { store, facts } : { store, facts, anchor })
+    return await verifyLedger({
+      store,
+      facts,
+      digestThread,
+      ...(anchor === undefined ? {} : { anchor }),
+    })
   } finally {
     await store.close()
   }

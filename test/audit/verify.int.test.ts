@@ -1,6 +1,7 @@
 import t from 'tap'
-import { readSqliteLogFacts } from '../../src/audit/source'
-import { verifyLedger } from '../../src/audit/verify'
+import { readSqliteLogFacts, type StoredEvent } from '../../src/audit/source'
+import { verifyEventPages, verifyLedger } from '../../src/audit/verify'
+import { StoreCorrupted } from '../../src/store/port'
 import { openSqliteEventStore } from '../../src/store/sqlite'
 import {
   copyLedger,
@@ -53,8 +54,9 @@ t.test('an amount changed in the data JSON is a hash mismatch at that event', as
   const path = copyLedger(base)
   const target = tamper(path, (db) => {
     const row = rowsWhere(db, "type = 'VoucherPurchased'")[5]!
-    db.prepare("UPDATE events SET data = json_set(data, '$.amountCents', 99999) WHERE position = ?")
-      .run(row.position)
+    db.prepare(
+      "UPDATE events SET data = json_set(data, '$.amountCents', 99999) WHERE position = ?",
+    ).run(row.position)
     return row
   })
   const result = await verifyFile(path)
@@ -224,8 +226,9 @@ t.test('data its codec refuses, rehashed, is named data_invalid', async (t) => {
   const path = copyLedger(base)
   const target = tamper(path, (db) => {
     const row = rowsWhere(db, "type = 'MerchantRegistered'")[0]!
-    db.prepare("UPDATE events SET data = json_set(data, '$.category', 'casino') WHERE position = ?")
-      .run(row.position)
+    db.prepare(
+      "UPDATE events SET data = json_set(data, '$.category', 'casino') WHERE position = ?",
+    ).run(row.position)
     rehashStream(db, row.stream_id)
     return row
   })
@@ -272,8 +275,10 @@ t.test('stored JSON rewritten without changing its value still verifies', async 
     const row = rowsWhere(db, "type = 'VoucherPurchased'")[0]!
     const data = JSON.parse(row.data) as Record<string, unknown>
     const reordered = Object.fromEntries(Object.entries(data).reverse())
-    db.prepare('UPDATE events SET data = ? WHERE position = ?')
-      .run(JSON.stringify(reordered, null, 2), row.position)
+    db.prepare('UPDATE events SET data = ? WHERE position = ?').run(
+      JSON.stringify(reordered, null, 2),
+      row.position,
+    )
   })
   const result = await verifyFile(path)
   t.equal(result.ok, true, JSON.stringify(result.firstProblem))
@@ -284,9 +289,60 @@ t.test('a row whose JSON does not parse is named store_unreadable', async (t) =>
   const path = copyLedger(base)
   const target = tamper(path, (db) => {
     const row = rowsWhere(db, "type = 'VoucherRedeemed'")[0]!
-    db.prepare("UPDATE events SET data = '{\"amountCents\":' WHERE position = ?").run(row.position)
+    db.prepare('UPDATE events SET data = \'{"amountCents":\' WHERE position = ?').run(row.position)
     return row
   })
   const result = await verifyFile(path)
   t.match(result.firstProblem, { kind: 'store_unreadable', position: target.position })
+})
+
+t.test('hashing on a digest thread, page ahead, finds what hashing inline finds', async (t) => {
+  const facts = readSqliteLogFacts(base.path)
+  const stored: StoredEvent[] = []
+  try {
+    for await (const page of facts.eventPages?.(facts.headPosition) ?? []) stored.push(...page)
+  } finally {
+    facts.close()
+  }
+  t.ok(stored.length > 50 && stored.every((e) => e.metadataText !== undefined), 'stored texts')
+  // Pages of seven, so that the thread is always a page ahead of the checks.
+  const pagesOf = (events: readonly StoredEvent[]): StoredEvent[][] =>
+    Array.from({ length: Math.ceil(events.length / 7) }, (_, i) => events.slice(i * 7, i * 7 + 7))
+  const both = async (pages: () => AsyncIterable<StoredEvent[]> | Iterable<StoredEvent[]>) => {
+    const inline = await verifyEventPages(pages(), { digestThread: false })
+    const threaded = await verifyEventPages(pages(), { digestThread: true })
+    t.same(threaded, inline, 'the same verdict with and without the thread')
+    return threaded
+  }
+
+  t.equal((await both(() => pagesOf(stored))).ok, true)
+
+  const altered = stored.map((event, index) =>
+    index === 40 ? withText(event, (event.dataText ?? '').replace(/\d/, '9')) : event,
+  )
+  const verdict = await both(() => pagesOf(altered))
+  t.match(verdict.firstProblem, { kind: 'hash_mismatch', position: stored[40]?.position })
+
+  // The page after the altered one cannot be read: the altered event is still reported first.
+  const failing = async function* () {
+    const pages = pagesOf(altered)
+    for (const [index, page] of pages.entries()) {
+      if (index * 7 > 41) throw new StoreCorrupted(page[0]?.position ?? 0, 'unreadable row')
+      yield page
+    }
+  }
+  t.match((await both(failing)).firstProblem, { kind: 'hash_mismatch' })
+})
+
+/** The event with other stored data text, and data parsed from it, as the store would give. */
+const withText = (event: StoredEvent, dataText: string): StoredEvent => ({
+  position: event.position,
+  streamId: event.streamId,
+  revision: event.revision,
+  eventId: event.eventId,
+  type: event.type,
+  data: JSON.parse(dataText) as unknown,
+  metadata: event.metadata,
+  dataText,
+  ...(event.metadataText === undefined ? {} : { metadataText: event.metadataText }),
 })
