@@ -185,7 +185,14 @@ const httpRows = (http: HttpResults | undefined): Row[] =>
           '',
           '',
         ],
-        ['purchase latency p50 at a fixed 1,000/s', `${http.purchaseP50Ms.toFixed(1)} ms`, '', '', '', ''],
+        [
+          'purchase latency p50 at a fixed 1,000/s',
+          `${http.purchaseP50Ms.toFixed(1)} ms`,
+          '',
+          '',
+          '',
+          '',
+        ],
         [
           'purchase latency p99 at a fixed 1,000/s',
           `${http.purchaseP99Ms.toFixed(1)} ms`,

@@ -541,7 +541,8 @@ class SealTracker {
       return { kind: 'seal_chain_broken', detail }
     }
     if (seal.previousSealHash !== hasher.previousSealHash) {
-      const detail = `previousSealHash ${seal.previousSealHash}, expected ${hasher.previousSealHash}`
+      const detail =
+        `previousSealHash ${seal.previousSealHash}, expected ${hasher.previousSealHash}`
       return { kind: 'seal_chain_broken', detail }
     }
     const range = `(${seal.fromPosition}, ${seal.throughPosition}]`
