@@ -6,6 +6,7 @@ import { buildStreamEvents } from '../src/audit/chain'
 import { zeroHash } from '../src/audit/hash'
 import type { EventToAppend, StreamAppend } from '../src/store/port'
 import { openSqliteEventStore, type SqliteEventStore } from '../src/store/sqlite'
+import { eventsTableSql } from '../src/store/sqlite-writer'
 import {
   appendTransactionSizes,
   appendTransactionsPerSegment,
@@ -48,20 +49,6 @@ export interface AppendResults {
   /** The lowest grouped ratio over the transaction sizes: every size must reach the target. */
   readonly appendRatio: number
 }
-
-/** The events table exactly as src/store/sqlite-writer.ts creates it, so raw rows cost the same. */
-const rawSchemaSql = `
-  CREATE TABLE events (
-    position INTEGER PRIMARY KEY AUTOINCREMENT,
-    stream_id TEXT NOT NULL,
-    revision INTEGER NOT NULL,
-    event_id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL,
-    data TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    UNIQUE (stream_id, revision)
-  );
-`
 
 interface Row {
   readonly streamId: string
@@ -194,7 +181,8 @@ const openRaw = () => {
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
-  db.exec(rawSchemaSql)
+  // The events table exactly as the store creates it, so raw rows cost the same.
+  db.exec(eventsTableSql)
   const insert = db.prepare(
     'INSERT INTO events (stream_id, revision, event_id, type, data, metadata) ' +
       'VALUES (?, ?, ?, ?, ?, ?)',

@@ -16,7 +16,7 @@ import {
   repeatCount,
   scratchDir,
 } from './settings'
-import { median, progress } from './stats'
+import { elapsedMs, median, progress, quantile } from './stats'
 
 /**
  * Purchases per second over HTTP against a bare Fastify route, both in child processes, loaded
@@ -222,7 +222,7 @@ const loadAtFixedRate = async (
       sent.once('response', (response) =>
         response.once('end', () => {
           if (response.statusCode !== undefined && response.statusCode < 300) {
-            latenciesMs.push(Number(process.hrtime.bigint() - startNs) / 1e6)
+            latenciesMs.push(elapsedMs(startNs))
           }
         }),
       )
@@ -238,10 +238,6 @@ const loadAtFixedRate = async (
   latenciesMs.sort((a, b) => a - b)
   return { p50: quantile(latenciesMs, 0.5), p99: quantile(latenciesMs, 0.99) }
 }
-
-/** The value below which `q` of the sorted values lie (nearest rank). */
-const quantile = (sorted: readonly number[], q: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN
 
 interface LoadResult {
   readonly perSecond: number

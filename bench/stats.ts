@@ -13,6 +13,10 @@ export const median = (samples: readonly number[]): number => {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
+/** The value below which `q` of the sorted samples lie (nearest rank). */
+export const quantile = (sorted: readonly number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN
+
 /** Rounds to a number of decimals, for figures written to the report and results.json. */
 export const round = (value: number, decimals = 0): number => {
   const factor = 10 ** decimals

@@ -20,12 +20,10 @@ import { ConcurrencyConflict, StoreCorrupted, type AppendResult, type StreamAppe
 const schemaVersion = 1
 
 /**
- * `streams` records the revision each stream reached. Appends do not read it (the UNIQUE
- * (stream_id, revision) index answers a stream's revision, even for rows of the transaction in
- * progress); it is written once per stream per group commit, at the end of the transaction, so
- * that the audit can compare it with the log and see a tail cut from a stream.
+ * The log. Exported so that the benchmark's raw inserts go into exactly this table, with its
+ * indexes.
  */
-const schemaSql = `
+export const eventsTableSql = `
   CREATE TABLE IF NOT EXISTS events (
     position INTEGER PRIMARY KEY AUTOINCREMENT,
     stream_id TEXT NOT NULL,
@@ -36,6 +34,15 @@ const schemaSql = `
     metadata TEXT NOT NULL,
     UNIQUE (stream_id, revision)
   );
+`
+
+/**
+ * `streams` records the revision each stream reached. Appends do not read it (the UNIQUE
+ * (stream_id, revision) index answers a stream's revision, even for rows of the transaction in
+ * progress); it is written once per stream per group commit, at the end of the transaction, so
+ * that the audit can compare it with the log and see a tail cut from a stream.
+ */
+const schemaSql = `${eventsTableSql}
   CREATE TABLE IF NOT EXISTS streams (
     stream_id TEXT PRIMARY KEY,
     revision INTEGER NOT NULL
