@@ -37,7 +37,7 @@ export class DigestThread {
   private failed = false
 
   constructor() {
-    this.worker = new Worker(threadSource(__dirname, 'digest-thread', __filename), { eval: true })
+    this.worker = new Worker(threadSource('digest-thread', __filename), { eval: true })
     this.worker.on('message', (reply: DigestReply) => this.settle(reply.id, reply.digests))
     this.worker.on('error', () => this.fail())
     this.worker.on('exit', () => this.fail())

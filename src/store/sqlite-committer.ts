@@ -116,7 +116,7 @@ export class ThreadCommitter implements Committer {
   }
 
   private start(): Worker {
-    const worker = new Worker(threadSource(__dirname, 'sqlite-writer-thread', __filename), {
+    const worker = new Worker(threadSource('sqlite-writer-thread', __filename), {
       eval: true,
       workerData: { path: this.path } satisfies WriterThreadData,
     })
