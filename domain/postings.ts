@@ -1,6 +1,6 @@
 import type { Cents } from './money'
 import { cents } from './money'
-import type { EventOf, LedgerEvent, PayoutStatus } from './events'
+import type { EventOf, EventType, LedgerEvent, PayoutStatus } from './events'
 
 /**
  * The mapping from events to double-entry postings: the one place where money moves. Balances,
@@ -339,6 +339,21 @@ const payoutNoticePostings = (
         payoutStatusAccount(data.statusAfter, data.merchantId),
         data.amountCents,
       )
+
+/**
+ * The types of the events that move money: `postingsOf` gives no line for any other. Read
+ * models built from postings read only these (a test checks the list against the switch below).
+ */
+export const postedEventTypes = [
+  'ProgrammeCreated',
+  'ProgrammeBudgetIncreased',
+  'VoucherPurchased',
+  'VoucherRedeemed',
+  'PurchaseRefunded',
+  'VoucherExpired',
+  'PayoutScheduled',
+  'PayoutNoticeRecorded',
+] as const satisfies readonly EventType[]
 
 /**
  * The postings of one event: empty for events that move no money, otherwise lines that sum to

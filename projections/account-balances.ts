@@ -1,4 +1,5 @@
 import type { Cents } from '../domain/money'
+import { postedEventTypes } from '../domain/postings'
 import { cents, zeroCents } from '../domain/money'
 import type { Projection, ProjectedEvent } from './projection'
 import { noKeys, postingsOfProjected } from './ledger'
@@ -49,6 +50,7 @@ const apply = (
 export const accountBalancesProjection: Projection<AccountBalanceDoc> = {
   name: 'account-balances',
   version: 1,
+  eventTypes: postedEventTypes,
   keysOf,
   apply,
 }

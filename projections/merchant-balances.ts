@@ -90,9 +90,8 @@ const apply = (
   const doc = current.get(merchantId) ?? emptyMerchantBalance(merchantId)
   const payableCents = netCents(postings, accounts.merchantPayable(merchantId))
   const inFlightCents = netCents(postings, accounts.merchantPayoutInFlight(merchantId))
-  const clearingCents = event.type === 'PayoutNoticeRecorded'
-    ? netCents(postings, accounts.processorClearing)
-    : 0
+  const clearingCents =
+    event.type === 'PayoutNoticeRecorded' ? netCents(postings, accounts.processorClearing) : 0
   const moved = figuresMoved(event, payableCents, clearingCents)
 
   const next: MerchantBalanceDoc = {
@@ -130,6 +129,13 @@ export const assertBalanceIdentity = (doc: MerchantBalanceDoc): void => {
 export const merchantBalancesProjection: Projection<MerchantBalanceDoc> = {
   name: 'merchant-balances',
   version: 1,
+  eventTypes: [
+    'VoucherPurchased',
+    'PurchaseRefunded',
+    'PayoutScheduled',
+    'PayoutNoticeRecorded',
+    'VoucherRedeemed',
+  ],
   keysOf,
   apply,
 }

@@ -62,6 +62,7 @@ const apply = (
 export const merchantsProjection: Projection<MerchantDoc> = {
   name: 'merchants',
   version: 1,
+  eventTypes: ['MerchantRegistered', 'MerchantSuspended', 'MerchantReinstated'],
   keysOf,
   apply,
 }

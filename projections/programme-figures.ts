@@ -306,6 +306,14 @@ export const assertFundingIdentities = (doc: ProgrammeTotalsDoc): void => {
 export const programmeFiguresProjection: Projection<ProgrammeFiguresDoc> = {
   name: 'programme-figures',
   version: 1,
+  eventTypes: [
+    'ProgrammeCreated',
+    'ProgrammeBudgetIncreased',
+    'VoucherPurchased',
+    'VoucherRedeemed',
+    'PurchaseRefunded',
+    'VoucherExpired',
+  ],
   keysOf,
   apply,
 }

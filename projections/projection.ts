@@ -1,4 +1,4 @@
-import type { LedgerEvent } from '../domain/events'
+import type { EventType, LedgerEvent } from '../domain/events'
 
 /**
  * A recorded event as projections see it: the domain event with where and when it was recorded.
@@ -24,6 +24,12 @@ export interface Projection<Doc> {
   readonly name: string
   /** Bumped when the document shape or the reducer changes: the runner then rebuilds from 0. */
   readonly version: number
+  /**
+   * The types of the events it reads. Any other event leaves it unchanged (`keysOf` names no
+   * document), so the runner does not hand it over and a rebuild does not even read it: about
+   * half of a season's log (idempotency records, bonus grants, seals) changes no read model.
+   */
+  readonly eventTypes: readonly EventType[]
   keysOf(event: ProjectedEvent): readonly string[]
   apply(
     event: ProjectedEvent,

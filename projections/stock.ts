@@ -53,6 +53,7 @@ export const stockItems = (doc: StockDoc | undefined): readonly StockItem[] =>
 export const stockProjection: Projection<StockDoc> = {
   name: 'stock',
   version: 1,
+  eventTypes: ['StockMoved'],
   keysOf,
   apply,
 }

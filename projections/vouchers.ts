@@ -158,6 +158,14 @@ const apply = (
 export const vouchersProjection: Projection<VoucherDoc> = {
   name: 'vouchers',
   version: 1,
+  eventTypes: [
+    'VoucherPurchased',
+    'BonusVoucherIssued',
+    'VoucherRedeemed',
+    'PurchaseRefunded',
+    'BonusVoucherReduced',
+    'VoucherExpired',
+  ],
   keysOf,
   apply,
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { docWriteRowsMax } from './limits'
 
 /**
  * Where projections keep their documents and checkpoints: a SQLite file of its own, separate
@@ -43,17 +44,25 @@ export type DocChanges = ReadonlyMap<string, ReadonlyMap<string, unknown>>
  */
 const sortedKeys = (docs: ReadonlyMap<string, unknown>): string[] => [...docs.keys()].sort()
 
+/** An upsert of `rows` documents in one statement. */
+const upsertDocsSql = (rows: number): string =>
+  'INSERT INTO docs (projection, key, json) VALUES ' +
+  Array.from({ length: rows }, () => '(?, ?, ?)').join(', ') +
+  ' ON CONFLICT (projection, key) DO UPDATE SET json = excluded.json'
+
 /** The projection store; one per runner or rebuild, closed with `close()`. */
 export class ProjectionDocStore {
   private readonly db: Database.Database
   private readonly upsertDoc: Database.Statement
+  private readonly upsertDocs: Database.Statement
   private readonly upsertCheckpoint: Database.Statement
   private readonly selectDoc: Database.Statement<[string, string], string>
   private readonly writeBatch: (changes: DocChanges, checkpoints: Map<string, Checkpoint>) => void
 
-  constructor(path: string) {
+  /** `commitWaitMs`: how long a write waits for another connection's, as SQLite's busy timeout. */
+  constructor(path: string, commitWaitMs?: number) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-    this.db = new Database(path)
+    this.db = new Database(path, commitWaitMs === undefined ? {} : { timeout: commitWaitMs })
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = NORMAL')
     if ((this.db.pragma('user_version', { simple: true }) as number) !== schemaVersion) {
@@ -62,10 +71,8 @@ export class ProjectionDocStore {
     this.db.exec(schemaSql)
     this.db.pragma(`user_version = ${schemaVersion}`)
 
-    this.upsertDoc = this.db.prepare(
-      'INSERT INTO docs (projection, key, json) VALUES (?, ?, ?) ' +
-        'ON CONFLICT (projection, key) DO UPDATE SET json = excluded.json',
-    )
+    this.upsertDoc = this.db.prepare(upsertDocsSql(1))
+    this.upsertDocs = this.db.prepare(upsertDocsSql(docWriteRowsMax))
     this.upsertCheckpoint = this.db.prepare(
       'INSERT INTO checkpoints (projection, version, position) VALUES (?, ?, ?) ' +
         'ON CONFLICT (projection) DO UPDATE SET version = excluded.version, ' +
@@ -76,15 +83,31 @@ export class ProjectionDocStore {
       .pluck()
     this.writeBatch = this.db.transaction((changes, checkpoints) => {
       for (const projection of [...changes.keys()].sort()) {
-        const docs = changes.get(projection) as ReadonlyMap<string, unknown>
-        for (const key of sortedKeys(docs)) {
-          this.upsertDoc.run(projection, key, JSON.stringify(docs.get(key)))
-        }
+        this.writeDocs(projection, changes.get(projection) as ReadonlyMap<string, unknown>)
       }
       for (const [projection, c] of checkpoints) {
         this.upsertCheckpoint.run(projection, c.version, c.position)
       }
     })
+  }
+
+  /** Upserts a projection's documents in key order, `docWriteRowsMax` to a statement. */
+  private writeDocs(projection: string, docs: ReadonlyMap<string, unknown>): void {
+    const keys = sortedKeys(docs)
+    const fullEnd = keys.length - (keys.length % docWriteRowsMax)
+    const params: unknown[] = new Array(docWriteRowsMax * 3)
+    for (let start = 0; start < fullEnd; start += docWriteRowsMax) {
+      for (let row = 0; row < docWriteRowsMax; row += 1) {
+        const key = keys[start + row] as string
+        params[row * 3] = projection
+        params[row * 3 + 1] = key
+        params[row * 3 + 2] = JSON.stringify(docs.get(key))
+      }
+      this.upsertDocs.run(params)
+    }
+    for (const key of keys.slice(fullEnd)) {
+      this.upsertDoc.run(projection, key, JSON.stringify(docs.get(key)))
+    }
   }
 
   /** Every saved checkpoint, by projection name. */

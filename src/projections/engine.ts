@@ -13,18 +13,15 @@ import { liveDocGenerationSizeMax } from './limits'
  * never see an event whose commit has not happened.
  */
 
-/** Event types that never change a read model: skipped before any other work. */
-const unprojectedTypes = new Set(['CommandAccepted', 'LedgerSealed'])
-
 /**
- * A recorded event as projections see it, or undefined for events no projection reads.
+ * A recorded event as projections see it, or undefined for a type the domain does not know.
  *
  * The data is taken as stored, without running its io-ts codec again: the store decodes every
  * event when it is written and the audit's verification decodes the whole log, while a decode
  * here costs ten times the JSON parse and would make rebuilds several times slower.
  */
 export const projectedEventOf = (recorded: RecordedEvent): ProjectedEvent | undefined => {
-  if (unprojectedTypes.has(recorded.type) || !isEventType(recorded.type)) return undefined
+  if (!isEventType(recorded.type)) return undefined
   return {
     type: recorded.type,
     data: recorded.data,
@@ -35,6 +32,10 @@ export const projectedEventOf = (recorded: RecordedEvent): ProjectedEvent | unde
     recordedAt: recorded.metadata.recordedAt,
   } as ProjectedEvent
 }
+
+/** The event types some of these projections read: all a replay needs from the log. */
+export const projectedEventTypes = (projections: readonly StoredProjection[]): Set<string> =>
+  new Set(projections.flatMap((projection) => projection.eventTypes))
 
 /**
  * Sets back to position 0 every projection whose stored version is not its current one, so it
@@ -122,6 +123,8 @@ interface Slot {
 export class ProjectionEngine {
   private readonly slots: Slot[]
   private readonly slotsByName: ReadonlyMap<string, Slot>
+  /** The slots of the projections that read each event type; other types are skipped. */
+  private readonly slotsByType: ReadonlyMap<string, readonly Slot[]>
   /** Lent to `apply` for one call only; reused because a replay would allocate millions. */
   private readonly current = new Map<string, unknown>()
   private stagedPosition: number
@@ -145,6 +148,13 @@ export class ProjectionEngine {
       checkpoint: saved.get(projection.name) ?? { version: projection.version, position: 0 },
     }))
     this.slotsByName = new Map(this.slots.map((slot) => [slot.projection.name, slot]))
+    const slotsByType = new Map<string, Slot[]>()
+    for (const slot of this.slots) {
+      for (const type of slot.projection.eventTypes) {
+        slotsByType.set(type, [...(slotsByType.get(type) ?? []), slot])
+      }
+    }
+    this.slotsByType = slotsByType
     this.stagedPosition = this.position()
   }
 
@@ -187,15 +197,26 @@ export class ProjectionEngine {
   /** Applies one recorded event; for callers that read the log one event at a time. */
   applyRecorded(recorded: RecordedEvent): void {
     if (recorded.position <= this.stagedPosition) return
-    const event = projectedEventOf(recorded)
-    if (event !== undefined) this.applyOne(event)
+    const slots = this.slotsByType.get(recorded.type)
+    const event = slots === undefined ? undefined : projectedEventOf(recorded)
+    if (slots !== undefined && event !== undefined) this.applyOne(event, slots)
     this.stagedPosition = recorded.position
     this.stagedEventCount += 1
   }
 
-  private applyOne(event: ProjectedEvent): void {
+  /**
+   * Takes the log as applied up to `position` when the events after the last one applied are
+   * known to change no projection: a rebuild reads only the types its projections read, and
+   * this carries the checkpoints over the others to the head it read to.
+   */
+  skipTo(position: number): void {
+    if (position <= this.stagedPosition) return
+    this.stagedPosition = position
+  }
+
+  private applyOne(event: ProjectedEvent, slots: readonly Slot[]): void {
     const current = this.current
-    for (const slot of this.slots) {
+    for (const slot of slots) {
       if (event.position <= slot.checkpoint.position) continue
       const keys = slot.projection.keysOf(event)
       if (keys.length === 0) continue
@@ -211,7 +232,9 @@ export class ProjectionEngine {
    * makes them visible to queries. Returns the position committed.
    */
   commit(): number {
-    if (this.stagedEventCount === 0) return this.position()
+    if (this.stagedEventCount === 0 && this.stagedPosition <= this.position()) {
+      return this.position()
+    }
     const changes = new Map<string, Map<string, unknown>>()
     const checkpoints = new Map<string, Checkpoint>()
     for (const slot of this.slots) {

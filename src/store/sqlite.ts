@@ -49,6 +49,14 @@ export interface SqliteEventStoreOptions {
 export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEventStore =>
   new SqliteEventStore(options)
 
+/** Which part of the log `iterateAll` walks, beyond where it starts. */
+export interface LogWalk {
+  /** Only events of these types; every type when absent. */
+  readonly types?: Iterable<string>
+  /** No event after this position; when absent, up to the head as each page is read. */
+  readonly throughPosition?: number
+}
+
 interface PendingAppend {
   readonly appends: readonly RowAppend[]
   readonly eventCount: number
@@ -84,6 +92,8 @@ const countEvents = (appends: readonly StreamAppend[]): number => {
  * synchronous walk over the whole log for the audit, which needs every row fast and in order.
  */
 export class SqliteEventStore implements EventStore {
+  /** The store's file, or `:memory:`: where another thread may open it to read. */
+  readonly path: string
   private readonly db: Database.Database
   private readonly logger: Logger
   private readonly committer: Committer
@@ -98,10 +108,12 @@ export class SqliteEventStore implements EventStore {
 
   private readonly selectStream: Database.Statement<[string, number], EventRow>
   private readonly selectAll: Database.Statement<[number, number], EventRow>
+  private readonly selectOfTypes: Database.Statement<[number, number, string, number], EventRow>
   private readonly selectHead: Database.Statement<[], number>
 
   constructor(options: SqliteEventStoreOptions) {
     this.logger = (options.logger ?? pino({ enabled: false })).child({ name: 'store.sqlite' })
+    this.path = options.path
     this.db = openDatabase(options.path)
     this.committer =
       options.path === ':memory:'
@@ -112,6 +124,11 @@ export class SqliteEventStore implements EventStore {
     )
     this.selectAll = this.rawQuery<[number, number]>(
       `SELECT ${eventColumns} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+    )
+    // The types come as one JSON array, so a single statement serves every set of them.
+    this.selectOfTypes = this.rawQuery<[number, number, string, number]>(
+      `SELECT ${eventColumns} FROM events WHERE position > ? AND position <= ? ` +
+        'AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?',
     )
     this.selectHead = this.db
       .prepare<[], number>('SELECT COALESCE(MAX(position), 0) FROM events')
@@ -222,15 +239,25 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * Every event after `afterPosition`, in log order, read synchronously page by page. Built for
-   * the audit (hash chain verification, exports): no promise per page, no event-loop turn, and
-   * pages rather than one open cursor so that appends may run between two `next()` calls.
+   * the audit and for rebuilds, which need every row fast and in order: no promise per page, no
+   * event-loop turn, and pages rather than one open cursor so that appends may run between two
+   * `next()` calls. With `walk.types`, rows of other types are skipped inside SQLite, before
+   * their JSON is copied out or parsed.
    */
-  *iterateAll(afterPosition = 0): Generator<RecordedEvent, void, undefined> {
+  *iterateAll(afterPosition = 0, walk: LogWalk = {}): Generator<RecordedEvent, void, undefined> {
+    const types = walk.types === undefined ? undefined : JSON.stringify([...walk.types])
+    const through = walk.throughPosition ?? Number.MAX_SAFE_INTEGER
     let position = afterPosition
     for (;;) {
       if (this.closed) throw new StoreUnavailable('iterateAll', 'store closed')
-      const rows = this.selectAll.all(position, storeReadPageEventsMax)
-      for (const row of rows) yield toRecordedEvent(row)
+      const rows =
+        types === undefined
+          ? this.selectAll.all(position, storeReadPageEventsMax)
+          : this.selectOfTypes.all(position, through, types, storeReadPageEventsMax)
+      for (const row of rows) {
+        if (row[0] > through) return
+        yield toRecordedEvent(row)
+      }
       if (rows.length < storeReadPageEventsMax) return
       position = (rows[rows.length - 1] as EventRow)[0]
     }

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import type { LedgerEvent } from '../../domain/events'
-import { isBalanced, postingsOf } from '../../domain/postings'
+import { isBalanced, postedEventTypes, postingsOf } from '../../domain/postings'
 import {
   accountBalancesProjection,
   merchantBalancesProjection,
@@ -23,7 +23,7 @@ import {
 import type { ProjectedEvent } from '../../projections/projection'
 import { projectedEventOf } from '../../src/projections/engine'
 import type { RecordedEvent } from '../../src/store/port'
-import { fold } from './fixtures'
+import { fold, recorded, seasonEvents } from './fixtures'
 import { simulatedLog } from './simulation'
 
 /**
@@ -90,6 +90,41 @@ t.test('every event of any season has balanced postings with no zero line', asyn
     runs,
   )
   t.pass('balanced')
+})
+
+t.test('a projection changes for no event outside its declared types', async (t) => {
+  const projections = [
+    accountBalancesProjection,
+    merchantBalancesProjection,
+    merchantsProjection,
+    programmeFiguresProjection,
+    stockProjection,
+    vouchersProjection,
+  ] as const
+  const undeclaredKeys = (events: readonly ProjectedEvent[]): string[] =>
+    events.flatMap((event) =>
+      projections
+        .filter((p) => !(p.eventTypes as readonly string[]).includes(event.type))
+        .filter((p) => p.keysOf(event).length > 0)
+        .map((p) => `${p.name} reads ${event.type}`),
+    )
+  const unlistedPostings = (events: readonly ProjectedEvent[]): string[] =>
+    events
+      .filter((event) => !(postedEventTypes as readonly string[]).includes(event.type))
+      .filter((event) => postingsOf(event).length > 0)
+      .map((event) => `${event.type} moves money`)
+
+  const season = recorded(seasonEvents())
+  t.same(undeclaredKeys(season), [], 'in the fixtures season')
+  t.same(unlistedPostings(season), [], 'postedEventTypes covers the fixtures season')
+  fc.assert(
+    fc.property(simulatedLog, (log) => {
+      const events = projectedOf(log)
+      return undeclaredKeys(events).length === 0 && unlistedPostings(events).length === 0
+    }),
+    runs,
+  )
+  t.pass('held in every simulated season')
 })
 
 t.test('after every event: identities, budget, vouchers, stock and balances', async (t) => {

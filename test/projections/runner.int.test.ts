@@ -7,6 +7,7 @@ import t from 'tap'
 import { allProjections, type StoredProjection } from '../../projections'
 import { startProjections } from '../../src/projections/runner'
 import { rebuildProjections } from '../../src/projections/rebuild'
+import { rebuildOnThread } from '../../src/projections/rebuild-threads'
 import type { EventStore, SubscriptionHandler } from '../../src/store/port'
 import { openSqliteEventStore } from '../../src/store/sqlite'
 import { event, seasonEvents } from './fixtures'
@@ -86,6 +87,40 @@ t.test('catches up, restarts from its checkpoint, and equals a rebuild from 0', 
   const rebuilt = await rebuildProjections({ store, path: rebuiltPath })
   t.equal(rebuilt.position, head)
   t.same(docsOf(livePath), docsOf(rebuiltPath), 'live and rebuilt documents are identical')
+})
+
+t.test('a rebuild on threads equals one on the calling thread, up to the head', async (t) => {
+  const { dir, store, writer } = setup((fn) => t.teardown(fn))
+  // The log ends with events no projection reads: every checkpoint must still reach the head.
+  const head = await writer.append([...seasonEvents(), commandNoise, commandNoise])
+
+  const onThreads = await rebuildProjections({
+    store,
+    path: join(dir, 'threads.db'),
+    threads: true,
+  })
+  const here = await rebuildProjections({ store, path: join(dir, 'here.db'), threads: false })
+  t.same(onThreads, { ...onThreads, position: head, threadCount: 1 })
+  t.same(here, { ...here, position: head, threadCount: 0 })
+  const rebuilt = docsOf(join(dir, 'threads.db'))
+  t.same(rebuilt, docsOf(join(dir, 'here.db')))
+  t.ok(rebuilt.docs.some(([projection]) => projection === 'vouchers'), 'vouchers were rebuilt')
+  t.same(
+    rebuilt.checkpoints,
+    allProjections
+      .map((p) => ({ projection: p.name, version: p.version, position: head }))
+      .sort((a, b) => a.projection.localeCompare(b.projection)),
+  )
+})
+
+t.test('a rebuild thread that fails rejects with its error', async (t) => {
+  const { dir, store, writer } = setup((fn) => t.teardown(fn))
+  const head = await writer.append(seasonEvents())
+  const task = { storePath: store.path, projectionsPath: join(dir, 'p.db'), head }
+  await t.rejects(rebuildOnThread({ ...task, name: 'no-such-projection' }), {
+    message: 'no projection is named no-such-projection',
+  })
+  await t.resolves(rebuildOnThread({ ...task, name: 'vouchers' }))
 })
 
 t.test('queries answer what the API says, undefined for what is unknown', async (t) => {

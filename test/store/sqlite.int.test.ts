@@ -260,6 +260,32 @@ t.test('iterateAll walks the whole log in order, page after page', async (t) => 
   )
 })
 
+t.test('iterateAll reads only the types asked for, up to the position asked for', async (t) => {
+  const store = openSqliteEventStore({ path: ':memory:' })
+  t.teardown(() => store.close())
+  // Two pages of the wanted type among many others, so that paging skips rows inside SQLite.
+  const count = storeReadPageEventsMax * 5
+  const events = Array.from({ length: count }, (_, index) =>
+    makeEvent(index % 3 === 0 ? 'Wanted' : index % 3 === 1 ? 'Other' : 'Also', { index }),
+  )
+  await store.appendToStreams([{ streamId: streamName(), expectedRevision: 'no_stream', events }])
+
+  const wanted = [...store.iterateAll(0, { types: ['Wanted', 'Also'] })]
+  const expected = events.filter((event) => event.type !== 'Other')
+  t.equal(wanted.length, expected.length)
+  t.same(
+    wanted.map((event) => event.data),
+    expected.map((event) => event.data),
+    'in log order, page after page',
+  )
+
+  const through = (wanted[10] as RecordedEvent).position
+  const upTo = [...store.iterateAll(0, { types: ['Wanted'], throughPosition: through })]
+  t.ok(upTo.every((event) => event.type === 'Wanted' && event.position <= through))
+  t.equal((upTo[upTo.length - 1] as RecordedEvent).position, through)
+  t.same([...store.iterateAll(through, { types: ['Nothing'] })], [])
+})
+
 t.test('a failing handler stops its subscription and is told once', async (t) => {
   const store = openSqliteEventStore({ path: ':memory:' })
   t.teardown(() => store.close())
