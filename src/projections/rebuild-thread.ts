@@ -4,12 +4,11 @@ import { openSqliteEventStore } from '../store/sqlite'
 import { ProjectionDocStore } from './doc-store'
 import { rebuildCommitWaitMs } from './limits'
 import { replayProjections } from './rebuild'
-import type { RebuildThreadTask } from './rebuild-threads'
+import type { RebuildThreadReply, RebuildThreadTask } from './rebuild-threads'
 
 /**
  * A rebuild thread (see `rebuildOnThread`): replays one projection from the store's file into
- * the projections file, then says it is done. A failure ends the thread with its error, which
- * the rebuild reports.
+ * the projections file, then says it is done, or what failed, which the rebuild reports.
  */
 
 const port = parentPort
@@ -18,9 +17,14 @@ if (port === null) throw new Error('assertion failed: a rebuild thread runs in a
 const rebuildOne = async (task: RebuildThreadTask): Promise<void> => {
   const projection = allProjections.find((p) => p.name === task.name)
   if (projection === undefined) throw new Error(`no projection is named ${task.name}`)
-  const store = openSqliteEventStore({ path: task.storePath })
+  // The file the rebuild reads, or an error: never an empty log made where it has gone.
+  const store = openSqliteEventStore({ path: task.storePath, fileMustExist: true })
   const docStore = new ProjectionDocStore(task.projectionsPath, rebuildCommitWaitMs)
   try {
+    const head = await store.headPosition()
+    if (head < task.head) {
+      throw new Error(`${task.storePath} ends at ${head}, before the head ${task.head} to rebuild`)
+    }
     await replayProjections(store, docStore, [projection], task.head)
   } finally {
     docStore.close()
@@ -28,5 +32,10 @@ const rebuildOne = async (task: RebuildThreadTask): Promise<void> => {
   }
 }
 
-// A failure is left unhandled on purpose: it ends the thread with an 'error' carrying it.
-void rebuildOne(workerData as RebuildThreadTask).then(() => port.postMessage('done'))
+rebuildOne(workerData as RebuildThreadTask).then(
+  () => port.postMessage({ done: true } satisfies RebuildThreadReply),
+  (error: unknown) => {
+    const failed = error instanceof Error ? error.message : String(error)
+    port.postMessage({ failed } satisfies RebuildThreadReply)
+  },
+)

@@ -16,6 +16,9 @@ export interface RebuildThreadTask {
   readonly head: number
 }
 
+/** The thread's one message: done, or the message of what failed. */
+export type RebuildThreadReply = { readonly done: true } | { readonly failed: string }
+
 /** Resolves once the thread has committed its projection up to the head; rejects if it failed. */
 export const rebuildOnThread = (task: RebuildThreadTask): Promise<void> =>
   new Promise((resolve, reject) => {
@@ -23,13 +26,14 @@ export const rebuildOnThread = (task: RebuildThreadTask): Promise<void> =>
       eval: true,
       workerData: task,
     })
-    let done = false
-    worker.on('message', () => {
-      done = true
+    let reply: RebuildThreadReply | undefined
+    worker.on('message', (message: RebuildThreadReply) => {
+      reply = message
     })
     worker.on('error', reject)
     worker.on('exit', (code) => {
-      if (done) resolve()
+      if (reply !== undefined && 'done' in reply) resolve()
+      else if (reply !== undefined) reject(new Error(reply.failed))
       else reject(new Error(`the rebuild thread of ${task.name} stopped with code ${code}`))
     })
   })

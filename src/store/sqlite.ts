@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import pino, { type Logger } from 'pino'
 import Database from 'better-sqlite3'
 import {
@@ -43,6 +44,8 @@ export interface SqliteEventStoreOptions {
   /** A file path (its directory is created), or `:memory:` for tests. */
   readonly path: string
   readonly logger?: Logger
+  /** Refuse a file that is not there instead of creating an empty log: for a second reader. */
+  readonly fileMustExist?: boolean
 }
 
 /** Opens (and creates or migrates) the store; see `SqliteEventStore` for what it offers. */
@@ -92,7 +95,7 @@ const countEvents = (appends: readonly StreamAppend[]): number => {
  * synchronous walk over the whole log for the audit, which needs every row fast and in order.
  */
 export class SqliteEventStore implements EventStore {
-  /** The store's file, or `:memory:`: where another thread may open it to read. */
+  /** The store's file as an absolute path, or `:memory:`: where another thread may open it. */
   readonly path: string
   private readonly db: Database.Database
   private readonly logger: Logger
@@ -113,8 +116,8 @@ export class SqliteEventStore implements EventStore {
 
   constructor(options: SqliteEventStoreOptions) {
     this.logger = (options.logger ?? pino({ enabled: false })).child({ name: 'store.sqlite' })
-    this.path = options.path
-    this.db = openDatabase(options.path)
+    this.path = options.path === ':memory:' ? options.path : resolve(options.path)
+    this.db = openDatabase(options.path, { fileMustExist: options.fileMustExist ?? false })
     this.committer =
       options.path === ':memory:'
         ? new InlineCommitter(new SqliteWriter(this.db))

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -119,6 +119,14 @@ t.test('a rebuild thread that fails rejects with its error', async (t) => {
   const task = { storePath: store.path, projectionsPath: join(dir, 'p.db'), head }
   await t.rejects(rebuildOnThread({ ...task, name: 'no-such-projection' }), {
     message: 'no projection is named no-such-projection',
+  })
+  // A log the thread cannot find, or that is shorter than the one the rebuild read, is refused:
+  // replayed, it would commit empty documents at a head they never saw.
+  const gone = join(dir, 'moved.db')
+  await t.rejects(rebuildOnThread({ ...task, storePath: gone, name: 'vouchers' }))
+  t.notOk(existsSync(gone), 'no empty log is made where the file was')
+  await t.rejects(rebuildOnThread({ ...task, head: head + 1, name: 'vouchers' }), {
+    message: `${store.path} ends at ${head}, before the head ${head + 1} to rebuild`,
   })
   await t.resolves(rebuildOnThread({ ...task, name: 'vouchers' }))
 })
