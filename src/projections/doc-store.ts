@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { WalCheckpointer } from '../store/wal-checkpointer'
 import { docWriteRowsMax } from './limits'
 
 /**
@@ -50,21 +51,36 @@ const upsertDocsSql = (rows: number): string =>
   Array.from({ length: rows }, () => '(?, ?, ?)').join(', ') +
   ' ON CONFLICT (projection, key) DO UPDATE SET json = excluded.json'
 
+export interface DocStoreOptions {
+  /** How long a write waits for another connection's, as SQLite's busy timeout. */
+  readonly commitWaitMs?: number
+  /**
+   * Checkpoints on a thread of their own (`WalCheckpointer`) instead of in the commits: for the
+   * live runner, whose commits run on the thread that serves requests.
+   */
+  readonly checkpointOnThread?: boolean
+}
+
 /** The projection store; one per runner or rebuild, closed with `close()`. */
 export class ProjectionDocStore {
   private readonly db: Database.Database
+  private readonly checkpointer: WalCheckpointer | undefined
   private readonly upsertDoc: Database.Statement
   private readonly upsertDocs: Database.Statement
   private readonly upsertCheckpoint: Database.Statement
   private readonly selectDoc: Database.Statement<[string, string], string>
   private readonly writeBatch: (changes: DocChanges, checkpoints: Map<string, Checkpoint>) => void
 
-  /** `commitWaitMs`: how long a write waits for another connection's, as SQLite's busy timeout. */
-  constructor(path: string, commitWaitMs?: number) {
+  constructor(path: string, options: DocStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    const { commitWaitMs } = options
     this.db = new Database(path, commitWaitMs === undefined ? {} : { timeout: commitWaitMs })
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = NORMAL')
+    this.checkpointer =
+      options.checkpointOnThread === true && path !== ':memory:'
+        ? new WalCheckpointer(this.db, { path, synchronous: 'NORMAL' })
+        : undefined
     if ((this.db.pragma('user_version', { simple: true }) as number) !== schemaVersion) {
       this.db.exec('DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS checkpoints;')
     }
@@ -152,6 +168,8 @@ export class ProjectionDocStore {
   }
 
   close(): void {
+    // The thread stops on its own time; a checkpoint it is making is safe to leave unfinished.
+    void this.checkpointer?.close()
     if (this.db.open) this.db.close()
   }
 }

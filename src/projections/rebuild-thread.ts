@@ -19,7 +19,9 @@ const rebuildOne = async (task: RebuildThreadTask): Promise<void> => {
   if (projection === undefined) throw new Error(`no projection is named ${task.name}`)
   // The file the rebuild reads, or an error: never an empty log made where it has gone.
   const store = openSqliteEventStore({ path: task.storePath, fileMustExist: true })
-  const docStore = new ProjectionDocStore(task.projectionsPath, rebuildCommitWaitMs)
+  const docStore = new ProjectionDocStore(task.projectionsPath, {
+    commitWaitMs: rebuildCommitWaitMs,
+  })
   try {
     const head = await store.headPosition()
     if (head < task.head) {

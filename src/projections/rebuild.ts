@@ -52,7 +52,7 @@ export const rebuildProjections = async (options: RebuildOptions): Promise<Rebui
   const log = (options.logger ?? pino({ level: 'silent' })).child({ module: 'projection.runner' })
   const projections = options.projections ?? allProjections
   const startedMs = Date.now()
-  const docStore = new ProjectionDocStore(options.path, rebuildCommitWaitMs)
+  const docStore = new ProjectionDocStore(options.path, { commitWaitMs: rebuildCommitWaitMs })
   try {
     docStore.reset(projections)
     // Events appended from here on are left to the runner, which starts at this checkpoint.

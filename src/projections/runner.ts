@@ -99,7 +99,7 @@ class PositionWaiters {
 export const startProjections = (options: ProjectionRunnerOptions): ProjectionRunner => {
   const log = options.logger.child({ module: 'projection.runner' })
   const projections = options.projections ?? allProjections
-  const docStore = new ProjectionDocStore(options.path)
+  const docStore = new ProjectionDocStore(options.path, { checkpointOnThread: true })
   const reset = resetOutdatedProjections(projections, docStore)
   if (reset.length > 0) log.info({ projections: reset }, 'projection version changed, rebuilding')
   const engine = new ProjectionEngine(projections, docStore, 'onDemand')

@@ -6,6 +6,7 @@ import {
   type WriterThreadData,
 } from './sqlite-committer'
 import { openDatabase, SqliteWriter } from './sqlite-writer'
+import { WalCheckpointer } from './wal-checkpointer'
 
 /**
  * The writer thread of the embedded store (see `ThreadCommitter`): a connection of its own to
@@ -18,13 +19,17 @@ if (port === null) throw new Error('assertion failed: the store writer runs in a
 
 // The store's thread created the file: a file gone since then is an error here, not a new
 // empty log that this store's reads would never see.
-const db = openDatabase((workerData as WriterThreadData).path, { fileMustExist: true })
+const { path } = workerData as WriterThreadData
+const db = openDatabase(path, { fileMustExist: true })
+const checkpointer = new WalCheckpointer(db, { path, synchronous: 'FULL' })
 const writer = new SqliteWriter(db)
 
 port.on('message', (request: WriterRequest) => {
   if (request.kind === 'close') {
-    db.close()
-    port.close()
+    void checkpointer.close().then(() => {
+      db.close()
+      port.close()
+    })
     return
   }
   let reply: WriterReply

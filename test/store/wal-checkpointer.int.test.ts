@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import Database from 'better-sqlite3'
+import t from 'tap'
+import { walCheckpointIntervalMs } from '../../src/limits'
+import { WalCheckpointer } from '../../src/store/wal-checkpointer'
+
+const openWal = (path: string): Database.Database => {
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  return db
+}
+
+/** Polls until `done` holds, for a few seconds at most. */
+const eventually = async (done: () => boolean): Promise<boolean> => {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    if (done()) return true
+    await sleep(walCheckpointIntervalMs / 4)
+  }
+  return done()
+}
+
+t.test('the thread copies the WAL into the file; commits no longer do', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'checkpointer-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const path = join(dir, 'file.db')
+  const db = openWal(path)
+  db.exec('CREATE TABLE rows (text TEXT NOT NULL)')
+  const checkpointer = new WalCheckpointer(db, { path, synchronous: 'FULL' })
+  t.equal(db.pragma('wal_autocheckpoint', { simple: true }), 0, "SQLite's own is off")
+
+  const sizeBefore = statSync(path).size
+  // 2 MB in one commit: SQLite's automatic checkpoint would have copied it at once.
+  const insert = db.prepare('INSERT INTO rows (text) VALUES (?)')
+  db.transaction(() => {
+    for (let row = 0; row < 2_000; row += 1) insert.run('x'.repeat(1_000))
+  })()
+  t.ok(
+    await eventually(() => statSync(path).size > sizeBefore + 2_000_000),
+    'the rows reached the database file',
+  )
+  await checkpointer.close()
+  db.close()
+})
+
+t.test("a thread that fails gives the connection SQLite's own checkpoints back", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'checkpointer-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const db = openWal(join(dir, 'file.db'))
+  t.teardown(() => db.close())
+  // The thread opens only a file that exists: this one does not.
+  const checkpointer = new WalCheckpointer(db, { path: join(dir, 'gone.db'), synchronous: 'FULL' })
+  t.ok(await eventually(() => db.pragma('wal_autocheckpoint', { simple: true }) === 1_000))
+  await checkpointer.close()
+})
