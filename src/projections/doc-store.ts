@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { WalCheckpointer } from '../store/wal-checkpointer'
 import { docWriteRowsMax } from './limits'
 
 /**
@@ -37,6 +36,27 @@ export interface Checkpoint {
 /** Changed documents per projection name, waiting to be written. */
 export type DocChanges = ReadonlyMap<string, ReadonlyMap<string, unknown>>
 
+/** The checkpoints a batch of changes reaches, by projection name. */
+export type Checkpoints = ReadonlyMap<string, Checkpoint>
+
+/**
+ * A projection's changed documents as the file stores them: keys in order and the JSON of each.
+ * Strings cross to another thread as copies of their bytes, where documents would be walked.
+ */
+export interface DocTexts {
+  readonly projection: string
+  readonly keys: readonly string[]
+  readonly texts: readonly string[]
+}
+
+/** The changes as `DocTexts`, projections and keys in order. */
+export const docTextsOf = (changes: DocChanges): DocTexts[] =>
+  [...changes.keys()].sort().map((projection) => {
+    const docs = changes.get(projection) as ReadonlyMap<string, unknown>
+    const keys = sortedKeys(docs)
+    return { projection, keys, texts: keys.map((key) => JSON.stringify(docs.get(key))) }
+  })
+
 /**
  * A batch's keys in order, so its upserts walk the docs b-tree from one end to the other. Keys
  * such as voucher ids are keyed hashes, random in order: unsorted, each upsert of a rebuild's
@@ -54,22 +74,17 @@ const upsertDocsSql = (rows: number): string =>
 export interface DocStoreOptions {
   /** How long a write waits for another connection's, as SQLite's busy timeout. */
   readonly commitWaitMs?: number
-  /**
-   * Checkpoints on a thread of their own (`WalCheckpointer`) instead of in the commits: for the
-   * live runner, whose commits run on the thread that serves requests.
-   */
-  readonly checkpointOnThread?: boolean
 }
 
 /** The projection store; one per runner or rebuild, closed with `close()`. */
 export class ProjectionDocStore {
   private readonly db: Database.Database
-  private readonly checkpointer: WalCheckpointer | undefined
   private readonly upsertDoc: Database.Statement
   private readonly upsertDocs: Database.Statement
   private readonly upsertCheckpoint: Database.Statement
   private readonly selectDoc: Database.Statement<[string, string], string>
-  private readonly writeBatch: (changes: DocChanges, checkpoints: Map<string, Checkpoint>) => void
+  private readonly writeBatch: (changes: DocChanges, checkpoints: Checkpoints) => void
+  private readonly writeTextBatch: (batch: readonly DocTexts[], checkpoints: Checkpoints) => void
 
   constructor(path: string, options: DocStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -77,10 +92,6 @@ export class ProjectionDocStore {
     this.db = new Database(path, commitWaitMs === undefined ? {} : { timeout: commitWaitMs })
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = NORMAL')
-    this.checkpointer =
-      options.checkpointOnThread === true && path !== ':memory:'
-        ? new WalCheckpointer(this.db, { path, synchronous: 'NORMAL' })
-        : undefined
     if ((this.db.pragma('user_version', { simple: true }) as number) !== schemaVersion) {
       this.db.exec('DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS checkpoints;')
     }
@@ -97,32 +108,41 @@ export class ProjectionDocStore {
     this.selectDoc = this.db
       .prepare<[string, string], string>('SELECT json FROM docs WHERE projection = ? AND key = ?')
       .pluck()
+    // Documents are written as JSON here, one at a time: a rebuild's 300,000 texts never all
+    // exist at once.
     this.writeBatch = this.db.transaction((changes, checkpoints) => {
       for (const projection of [...changes.keys()].sort()) {
-        this.writeDocs(projection, changes.get(projection) as ReadonlyMap<string, unknown>)
+        const docs = changes.get(projection) as ReadonlyMap<string, unknown>
+        const keys = sortedKeys(docs)
+        this.writeDocs(projection, keys, (index) => JSON.stringify(docs.get(keys[index] as string)))
       }
-      for (const [projection, c] of checkpoints) {
-        this.upsertCheckpoint.run(projection, c.version, c.position)
+      this.writeCheckpoints(checkpoints)
+    })
+    this.writeTextBatch = this.db.transaction((batch, checkpoints) => {
+      for (const { projection, keys, texts } of batch) {
+        this.writeDocs(projection, keys, (index) => texts[index] as string)
       }
+      this.writeCheckpoints(checkpoints)
     })
   }
 
-  /** Upserts a projection's documents in key order, `docWriteRowsMax` to a statement. */
-  private writeDocs(projection: string, docs: ReadonlyMap<string, unknown>): void {
-    const keys = sortedKeys(docs)
+  /**
+   * Upserts a projection's documents, whose keys are given in order, `docWriteRowsMax` to a
+   * statement; `textAt` gives the JSON of the document at an index of `keys`.
+   */
+  private writeDocs(projection: string, keys: readonly string[], textAt: (i: number) => string) {
     const fullEnd = keys.length - (keys.length % docWriteRowsMax)
     const params: unknown[] = new Array(docWriteRowsMax * 3)
     for (let start = 0; start < fullEnd; start += docWriteRowsMax) {
       for (let row = 0; row < docWriteRowsMax; row += 1) {
-        const key = keys[start + row] as string
         params[row * 3] = projection
-        params[row * 3 + 1] = key
-        params[row * 3 + 2] = JSON.stringify(docs.get(key))
+        params[row * 3 + 1] = keys[start + row]
+        params[row * 3 + 2] = textAt(start + row)
       }
       this.upsertDocs.run(params)
     }
-    for (const key of keys.slice(fullEnd)) {
-      this.upsertDoc.run(projection, key, JSON.stringify(docs.get(key)))
+    for (let index = fullEnd; index < keys.length; index += 1) {
+      this.upsertDoc.run(projection, keys[index], textAt(index))
     }
   }
 
@@ -162,14 +182,23 @@ export class ProjectionDocStore {
     })()
   }
 
+  private writeCheckpoints(checkpoints: Checkpoints): void {
+    for (const [projection, c] of checkpoints) {
+      this.upsertCheckpoint.run(projection, c.version, c.position)
+    }
+  }
+
   /** Writes changed documents and the checkpoints they reach, all or nothing. */
-  save(changes: DocChanges, checkpoints: Map<string, Checkpoint>): void {
+  save(changes: DocChanges, checkpoints: Checkpoints): void {
     this.writeBatch(changes, checkpoints)
   }
 
+  /** `save` for documents already written as JSON (`docTextsOf`), as the doc writer gets them. */
+  saveTexts(batch: readonly DocTexts[], checkpoints: Checkpoints): void {
+    this.writeTextBatch(batch, checkpoints)
+  }
+
   close(): void {
-    // The thread stops on its own time; a checkpoint it is making is safe to leave unfinished.
-    void this.checkpointer?.close()
     if (this.db.open) this.db.close()
   }
 }

@@ -2,7 +2,7 @@ import { isEventType } from '../../domain/events'
 import type { StoredProjection } from '../../projections'
 import type { ProjectedEvent } from '../../projections/projection'
 import type { RecordedEvent } from '../store/port'
-import type { Checkpoint, ProjectionDocStore } from './doc-store'
+import type { Checkpoint, Checkpoints, DocChanges, ProjectionDocStore } from './doc-store'
 import { liveDocGenerationSizeMax } from './limits'
 
 /**
@@ -115,8 +115,17 @@ class DocsOnDemand implements CommittedDocs {
 interface Slot {
   readonly projection: StoredProjection
   readonly committed: CommittedDocs
+  /** Changed by events applied since the last commit began. */
   staged: Map<string, unknown>
+  /** Changed by the commit being written, if one is: neither staged nor yet committed. */
+  writing: Map<string, unknown>
   checkpoint: Checkpoint
+}
+
+/** A commit begun and not yet ended: what to write, for `endCommit` to make visible. */
+export interface CommitBatch {
+  readonly changes: DocChanges
+  readonly checkpoints: Checkpoints
 }
 
 /** Applies events to every projection in memory and commits them with their checkpoints. */
@@ -129,6 +138,9 @@ export class ProjectionEngine {
   private readonly current = new Map<string, unknown>()
   private stagedPosition: number
   private stagedEventCount = 0
+  private writingBatch: CommitBatch | undefined
+  /** The position the commit being written reaches. */
+  private writingPosition: number | undefined
 
   constructor(
     projections: readonly StoredProjection[],
@@ -145,6 +157,7 @@ export class ProjectionEngine {
           ? store.loadDocs(projection.name)
           : new DocsOnDemand(projection.name, store, generationSizeMax),
       staged: new Map(),
+      writing: new Map(),
       checkpoint: saved.get(projection.name) ?? { version: projection.version, position: 0 },
     }))
     this.slotsByName = new Map(this.slots.map((slot) => [slot.projection.name, slot]))
@@ -222,7 +235,9 @@ export class ProjectionEngine {
       if (keys.length === 0) continue
 
       current.clear()
-      for (const key of keys) current.set(key, slot.staged.get(key) ?? slot.committed.get(key))
+      for (const key of keys) {
+        current.set(key, slot.staged.get(key) ?? slot.writing.get(key) ?? slot.committed.get(key))
+      }
       for (const [key, doc] of slot.projection.apply(event, current)) slot.staged.set(key, doc)
     }
   }
@@ -232,32 +247,72 @@ export class ProjectionEngine {
    * makes them visible to queries. Returns the position committed.
    */
   commit(): number {
-    if (this.stagedEventCount === 0 && this.stagedPosition <= this.position()) {
-      return this.position()
+    const batch = this.beginCommit()
+    if (batch === undefined) return this.position()
+    try {
+      this.store.save(batch.changes, batch.checkpoints)
+    } catch (error) {
+      this.abortCommit()
+      throw error
     }
+    this.endCommit()
+    return this.position()
+  }
+
+  /**
+   * Takes the staged documents and every projection's new checkpoint out for writing, or gives
+   * undefined when nothing was applied since the last commit. Events applied meanwhile stage
+   * new changes over them; queries see none of it until `endCommit`, called once the batch is
+   * written, so they never see what a crash could take back. One commit at a time.
+   */
+  beginCommit(): CommitBatch | undefined {
+    if (this.writingBatch !== undefined) {
+      throw new Error('assertion failed: a commit begins while another is being written')
+    }
+    if (this.stagedEventCount === 0 && this.stagedPosition <= this.position()) return undefined
     const changes = new Map<string, Map<string, unknown>>()
     const checkpoints = new Map<string, Checkpoint>()
     for (const slot of this.slots) {
       const position = Math.max(slot.checkpoint.position, this.stagedPosition)
       checkpoints.set(slot.projection.name, { version: slot.projection.version, position })
       if (slot.staged.size > 0) changes.set(slot.projection.name, slot.staged)
-    }
-
-    this.store.save(changes, checkpoints)
-
-    for (const slot of this.slots) {
-      for (const [key, doc] of slot.staged) slot.committed.set(key, doc)
+      slot.writing = slot.staged
       slot.staged = new Map()
-      slot.checkpoint = checkpoints.get(slot.projection.name) as Checkpoint
     }
     this.stagedEventCount = 0
-    return this.position()
+    this.writingBatch = { changes, checkpoints }
+    this.writingPosition = this.stagedPosition
+    return this.writingBatch
   }
 
-  /** Forgets what was applied since the last commit, after a failed commit. */
+  /** The batch of `beginCommit` is written: its documents and checkpoints become visible. */
+  endCommit(): void {
+    const batch = this.writingBatch
+    if (batch === undefined) throw new Error('assertion failed: no commit is being written')
+    for (const slot of this.slots) {
+      for (const [key, doc] of slot.writing) slot.committed.set(key, doc)
+      slot.writing = new Map()
+      slot.checkpoint = batch.checkpoints.get(slot.projection.name) as Checkpoint
+    }
+    this.writingBatch = undefined
+    this.writingPosition = undefined
+  }
+
+  /**
+   * Forgets what was applied since the last commit began, after an event failed to apply: the
+   * commit being written, if any, goes on.
+   */
   discard(): void {
     for (const slot of this.slots) slot.staged = new Map()
-    this.stagedPosition = this.position()
+    this.stagedPosition = this.writingPosition ?? this.position()
     this.stagedEventCount = 0
+  }
+
+  /** Forgets the commit being written, which failed, and everything applied since. */
+  abortCommit(): void {
+    for (const slot of this.slots) slot.writing = new Map()
+    this.writingBatch = undefined
+    this.writingPosition = undefined
+    this.discard()
   }
 }

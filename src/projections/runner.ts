@@ -2,7 +2,8 @@ import type { Logger } from 'pino'
 import { allProjections, type StoredProjection } from '../../projections'
 import type { EventStore, RecordedEvent, Subscription } from '../store/port'
 import { ProjectionDocStore } from './doc-store'
-import { ProjectionEngine, resetOutdatedProjections } from './engine'
+import { docWriterFor } from './doc-writer'
+import { ProjectionEngine, resetOutdatedProjections, type CommitBatch } from './engine'
 import {
   headRefreshIntervalMs,
   liveCommitEventsMax,
@@ -99,31 +100,60 @@ class PositionWaiters {
 export const startProjections = (options: ProjectionRunnerOptions): ProjectionRunner => {
   const log = options.logger.child({ module: 'projection.runner' })
   const projections = options.projections ?? allProjections
-  const docStore = new ProjectionDocStore(options.path, { checkpointOnThread: true })
+  const docStore = new ProjectionDocStore(options.path)
   const reset = resetOutdatedProjections(projections, docStore)
   if (reset.length > 0) log.info({ projections: reset }, 'projection version changed, rebuilding')
+  // Commits go through the doc writer: on a thread of its own for a file, so that this thread
+  // only reads the file from here on.
+  const docWriter = docWriterFor(options.path, docStore)
   const engine = new ProjectionEngine(projections, docStore, 'onDemand')
   const waiters = new PositionWaiters(() => engine.position())
   let headPosition = engine.position()
   let failed: Error | undefined
 
   let commitTimer: NodeJS.Timeout | undefined
+  /** The commit being written, if any; `commitAgain` asks for another as soon as it ends. */
+  let writing: Promise<void> | undefined
+  let commitAgain = false
 
   /**
    * Commits what was applied; a failure stops the runner, as a failed page does. Pages applied
    * before the store failed are still committed: a failed page or commit was discarded already.
+   * One commit is written at a time; what is applied meanwhile goes in the next.
    */
   const commitApplied = (): void => {
     clearTimeout(commitTimer)
     commitTimer = undefined
-    try {
-      engine.commit()
-    } catch (error) {
-      engine.discard()
-      fail(error as Error)
+    if (writing !== undefined) {
+      commitAgain = true
       return
     }
-    waiters.settle()
+    const batch = engine.beginCommit()
+    if (batch !== undefined) writing = writeCommit(batch)
+  }
+
+  const writeCommit = async (batch: CommitBatch): Promise<void> => {
+    try {
+      await docWriter.write(batch)
+      engine.endCommit()
+      waiters.settle()
+    } catch (error) {
+      engine.abortCommit()
+      fail(error as Error)
+    }
+    writing = undefined
+    if (!commitAgain || failed !== undefined) return
+    commitAgain = false
+    commitApplied()
+  }
+
+  /** Waits until everything applied so far is committed (or the runner failed). */
+  const commitAll = async (): Promise<void> => {
+    commitApplied()
+    while (writing !== undefined) {
+      await writing
+      commitApplied()
+    }
   }
 
   const onEvents = (events: readonly RecordedEvent[]): void => {
@@ -170,8 +200,9 @@ export const startProjections = (options: ProjectionRunnerOptions): ProjectionRu
   const stop = async (): Promise<void> => {
     clearInterval(headTimer)
     await subscription.stop()
-    commitApplied()
+    await commitAll()
     waiters.settle(true)
+    await docWriter.close()
     docStore.close()
     log.info({ position: engine.position() }, 'projections stopped')
   }

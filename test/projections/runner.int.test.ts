@@ -10,7 +10,7 @@ import { rebuildProjections } from '../../src/projections/rebuild'
 import { rebuildOnThread } from '../../src/projections/rebuild-threads'
 import type { EventStore, SubscriptionHandler } from '../../src/store/port'
 import { openSqliteEventStore } from '../../src/store/sqlite'
-import { event, seasonEvents } from './fixtures'
+import { event, merchantRegistered, seasonEvents } from './fixtures'
 import { StoreWriter } from './store-writer'
 
 const logger = pino({ level: 'silent' })
@@ -236,6 +236,43 @@ t.test('a failing batch commits nothing: restart neither loses nor double-counts
   t.equal(await runner.waitForPosition(head, 300), false)
   t.match(runner.failure()?.message, /disk on fire/)
   t.ok(runner.position() < failOn, 'the failed batch is not visible')
+  await runner.stop()
+
+  const healthy = startProjections({ store, path, logger })
+  t.equal(await healthy.waitForPosition(head, 5_000), true)
+  await healthy.stop()
+  await rebuildProjections({ store, path: join(dir, 'rebuilt.db') })
+  t.same(docsOf(path).docs, docsOf(join(dir, 'rebuilt.db')).docs)
+})
+
+t.test('a commit the writer thread fails stops the runner; nothing of it is visible', async (t) => {
+  const { dir, store, writer } = setup((fn) => t.teardown(fn))
+  const path = join(dir, 'p.db')
+  const season = seasonEvents()
+  const ok = await writer.append(season.slice(0, 6))
+
+  let unwritableFrom = Number.POSITIVE_INFINITY
+  // A document JSON cannot write: the writer thread's upsert refuses the missing text.
+  const faulty: StoredProjection[] = allProjections.map((p) =>
+    p.name !== 'merchants'
+      ? p
+      : {
+          ...p,
+          apply: (e, current) =>
+            e.position >= unwritableFrom
+              ? new Map([...p.apply(e, current).keys()].map((key) => [key, undefined]))
+              : p.apply(e, current),
+        },
+  )
+  const runner = startProjections({ store, path, logger, projections: faulty })
+  t.equal(await runner.waitForPosition(ok, 5_000), true)
+
+  unwritableFrom = ok + 1
+  const head = await writer.append([merchantRegistered('M9'), ...season.slice(6)])
+  t.equal(await runner.waitForPosition(head, 1_000), false)
+  t.match(runner.failure()?.message, /NOT NULL/)
+  t.equal(runner.position(), ok, 'the failed commit is not visible')
+  t.equal(runner.merchant('M9'), undefined)
   await runner.stop()
 
   const healthy = startProjections({ store, path, logger })
