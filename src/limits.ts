@@ -59,6 +59,16 @@ export const appendBatchCallsMax = 1_000
 export const walCheckpointIntervalMs = 200
 
 /**
+ * WAL frames (pages) past which the checkpointer makes the writer start the WAL again from its
+ * beginning. Passive checkpoints never do: SQLite rewinds the WAL only when a write begins with
+ * every frame copied, which under a steady load never happens, and a sustained 1,000 appends a
+ * second grew it by 40 MB a second. The RESTART checkpoint that rewinds it holds the writer up
+ * while it copies what the last passive one left and syncs the file, so it runs only this
+ * seldom: every 64 MB of WAL, which also bounds the WAL file (journal_size_limit).
+ */
+export const walRestartFrames = 16_000
+
+/**
  * Events committed in one SQLite transaction, whatever the number of calls: bounds how long a
  * single flush holds the write lock and blocks the event loop when calls are large.
  */

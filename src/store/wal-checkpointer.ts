@@ -5,10 +5,11 @@ import { threadSource } from '../threads'
 /**
  * Copies a SQLite file's WAL back into the file on a thread and a connection of its own, instead
  * of SQLite's automatic checkpoint, which runs in the COMMIT that crosses 1,000 pages of WAL and
- * holds that commit up while it writes and syncs them: 10 to 30 ms on this machine's disk, a
- * stall of the event loop when the commit is the projections' on the request thread, and of
- * every append of a group commit when it is the store writer's. A PASSIVE checkpoint blocks no
- * writer and no reader; frames a reader still uses are copied by a later one.
+ * holds that commit up while it writes and syncs them: 10 to 30 ms on this machine's disk, which
+ * every append of the group commit waits out. A PASSIVE checkpoint blocks no
+ * writer and no reader; frames a reader still uses are copied by a later one. Passive ones never
+ * rewind the WAL under a steady load, so a RESTART checkpoint does now and then
+ * (`walRestartFrames`).
  *
  * `db` is the connection whose automatic checkpoints it replaces: they are turned off, and back
  * on if the thread fails, so the WAL never grows without bound.
@@ -17,6 +18,8 @@ export interface WalCheckpointTask {
   readonly path: string
   /** The owner's setting, which decides whether a checkpoint syncs the file. */
   readonly synchronous: 'FULL' | 'NORMAL'
+  /** `walRestartFrames` unless given: tests make it small. */
+  readonly restartFrames?: number
 }
 
 /** SQLite's own default, restored when the thread fails. */

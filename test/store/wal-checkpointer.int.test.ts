@@ -55,3 +55,32 @@ t.test("a thread that fails gives the connection SQLite's own checkpoints back",
   t.ok(await eventually(() => db.pragma('wal_autocheckpoint', { simple: true }) === 1_000))
   await checkpointer.close()
 })
+
+t.test('under writes that never pause, the WAL is rewound and stays bounded', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'checkpointer-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const path = join(dir, 'file.db')
+  const db = openWal(path)
+  db.exec('CREATE TABLE rows (text TEXT NOT NULL)')
+  const restartFrames = 200
+  const checkpointer = new WalCheckpointer(db, { path, synchronous: 'NORMAL', restartFrames })
+  const insert = db.prepare('INSERT INTO rows (text) VALUES (?)')
+  const write = db.transaction(() => {
+    for (let row = 0; row < 20; row += 1) insert.run('x'.repeat(1_000))
+  })
+
+  // A commit every millisecond or so for twice the interval many times over: passive
+  // checkpoints alone let such a WAL grow by every commit's pages (about 8 MB here).
+  const endMs = Date.now() + walCheckpointIntervalMs * 10
+  let largestWalBytes = 0
+  while (Date.now() < endMs) {
+    write()
+    largestWalBytes = Math.max(largestWalBytes, statSync(`${path}-wal`).size)
+    await sleep(1)
+  }
+  const writtenBytes = statSync(path).size
+  t.ok(writtenBytes > 4_000_000, `enough was written (${writtenBytes} bytes)`)
+  t.ok(largestWalBytes < writtenBytes / 2, `the WAL stayed small (${largestWalBytes} bytes)`)
+  await checkpointer.close()
+  db.close()
+})
