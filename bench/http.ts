@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { measurePurchaseCeiling } from './ceiling'
 import { luhnSiretOf } from './ids'
@@ -13,6 +14,7 @@ import {
   httpWarmupS,
   latencyDurationS,
   latencyRatePerSecond,
+  latencySettleMs,
   repeatCount,
   scratchDir,
 } from './settings'
@@ -103,6 +105,7 @@ export const benchHttp = async (
     }
     const latencies: { p50: number; p99: number }[] = []
     for (let round = 0; round < repeatCount; round += 1) {
+      await sleep(latencySettleMs)
       const fixed = await loadAtFixedRate(ledger.service, nextBody)
       latencies.push(fixed)
       progress(

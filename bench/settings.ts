@@ -52,6 +52,14 @@ export const latencyRatePerSecond = 1_000
 /** Seconds of the latency run: 10,000 requests give a p99 from a hundred samples. */
 export const latencyDurationS = 10
 
+/**
+ * The pause before each latency run. The throughput runs before it leave the service minutes of
+ * work behind them (the sealer hashing and the projections applying what was written at full
+ * load), and a probe of the service showed that work and a full garbage collection in the first
+ * second of the run: it measured the end of the last test, not a service at 1,000 a second.
+ */
+export const latencySettleMs = 5_000
+
 /** Merchants the purchases are spread over: "a few", each a stream the command reads. */
 export const httpMerchantCount = 5
 
