@@ -55,10 +55,12 @@ export const resetOutdatedProjections = (
 }
 
 /**
- * Where an engine keeps committed documents. `all`: every document parsed in memory, loaded at
- * start; a rebuild uses it, since it starts from nothing and touches every document anyway.
- * `onDemand`: a bounded cache read through from the projections file; the live runner uses it,
- * so it starts without parsing every document and its memory does not grow with the log.
+ * Where an engine keeps a projection's committed documents. `all`: every document parsed in
+ * memory, loaded at start; a rebuild uses it, since it starts from nothing and touches every
+ * document anyway, and the live runner for projections with a few hundred documents.
+ * `onDemand`: a bounded cache read through from the projections file; the live runner uses it
+ * for projections whose documents grow with the log (see `onDemandProjections`), so it starts
+ * without parsing them all and its memory does not grow with the log.
  */
 export type DocResidence = 'all' | 'onDemand'
 
@@ -67,7 +69,7 @@ interface CommittedDocs {
   get(key: string): unknown
   /** Records a document once it is written to the file. */
   set(key: string, doc: unknown): void
-  values(): Iterable<unknown>
+  entries(): Iterable<readonly [string, unknown]>
 }
 
 /** Remembers that the file has no document at a key, so a new key is looked up once. */
@@ -106,8 +108,8 @@ class DocsOnDemand implements CommittedDocs {
   }
 
   /** Every document, from the file; only small projections are listed whole by queries. */
-  values(): Iterable<unknown> {
-    return this.store.loadDocs(this.projection).values()
+  entries(): Iterable<readonly [string, unknown]> {
+    return this.store.loadDocs(this.projection).entries()
   }
 }
 
@@ -119,6 +121,12 @@ interface Slot {
   staged: Map<string, unknown>
   /** Changed by the commit being written, if one is: neither staged nor yet committed. */
   writing: Map<string, unknown>
+  /**
+   * The committed documents at the keys of `writing`, as they were when the commit began, for
+   * queries: the writer may have committed the new ones to the file before this thread hears of
+   * it, and a document read from the file then would be ahead of the position queries report.
+   */
+  writingBefore: Map<string, unknown>
   checkpoint: Checkpoint
 }
 
@@ -145,19 +153,21 @@ export class ProjectionEngine {
   constructor(
     projections: readonly StoredProjection[],
     private readonly store: ProjectionDocStore,
-    residence: DocResidence = 'all',
+    residence: DocResidence | ((projection: StoredProjection) => DocResidence) = 'all',
     /** For tests, which make it tiny so that documents are dropped and read again. */
     generationSizeMax = liveDocGenerationSizeMax,
   ) {
     const saved = store.checkpoints()
+    const residenceOf = typeof residence === 'function' ? residence : () => residence
     this.slots = projections.map((projection) => ({
       projection,
       committed:
-        residence === 'all'
+        residenceOf(projection) === 'all'
           ? store.loadDocs(projection.name)
           : new DocsOnDemand(projection.name, store, generationSizeMax),
       staged: new Map(),
       writing: new Map(),
+      writingBefore: new Map(),
       checkpoint: saved.get(projection.name) ?? { version: projection.version, position: 0 },
     }))
     this.slotsByName = new Map(this.slots.map((slot) => [slot.projection.name, slot]))
@@ -190,12 +200,22 @@ export class ProjectionEngine {
 
   /** A committed document. */
   doc<Doc>(projection: string, key: string): Doc | undefined {
-    return this.slotsByName.get(projection)?.committed.get(key) as Doc | undefined
+    const slot = this.slotsByName.get(projection)
+    if (slot === undefined) return undefined
+    const doc = slot.writingBefore.has(key) ? slot.writingBefore.get(key) : slot.committed.get(key)
+    return doc as Doc | undefined
   }
 
   /** Every committed document of a projection. */
-  docs<Doc>(projection: string): Iterable<Doc> {
-    return (this.slotsByName.get(projection)?.committed.values() ?? []) as Iterable<Doc>
+  docs<Doc>(projection: string): Doc[] {
+    const slot = this.slotsByName.get(projection)
+    if (slot === undefined) return []
+    const docs: unknown[] = []
+    for (const [key, doc] of slot.committed.entries()) {
+      if (!slot.writingBefore.has(key)) docs.push(doc)
+    }
+    for (const doc of slot.writingBefore.values()) if (doc !== undefined) docs.push(doc)
+    return docs as Doc[]
   }
 
   /**
@@ -247,7 +267,8 @@ export class ProjectionEngine {
    * makes them visible to queries. Returns the position committed.
    */
   commit(): number {
-    const batch = this.beginCommit()
+    // Nothing can read between the write and `endCommit`: no documents need keeping for it.
+    const batch = this.takeStaged(false)
     if (batch === undefined) return this.position()
     try {
       this.store.save(batch.changes, batch.checkpoints)
@@ -266,6 +287,10 @@ export class ProjectionEngine {
    * written, so they never see what a crash could take back. One commit at a time.
    */
   beginCommit(): CommitBatch | undefined {
+    return this.takeStaged(true)
+  }
+
+  private takeStaged(keepCommitted: boolean): CommitBatch | undefined {
     if (this.writingBatch !== undefined) {
       throw new Error('assertion failed: a commit begins while another is being written')
     }
@@ -276,6 +301,9 @@ export class ProjectionEngine {
       const position = Math.max(slot.checkpoint.position, this.stagedPosition)
       checkpoints.set(slot.projection.name, { version: slot.projection.version, position })
       if (slot.staged.size > 0) changes.set(slot.projection.name, slot.staged)
+      if (keepCommitted) {
+        for (const key of slot.staged.keys()) slot.writingBefore.set(key, slot.committed.get(key))
+      }
       slot.writing = slot.staged
       slot.staged = new Map()
     }
@@ -292,6 +320,7 @@ export class ProjectionEngine {
     for (const slot of this.slots) {
       for (const [key, doc] of slot.writing) slot.committed.set(key, doc)
       slot.writing = new Map()
+      slot.writingBefore = new Map()
       slot.checkpoint = batch.checkpoints.get(slot.projection.name) as Checkpoint
     }
     this.writingBatch = undefined
@@ -310,7 +339,10 @@ export class ProjectionEngine {
 
   /** Forgets the commit being written, which failed, and everything applied since. */
   abortCommit(): void {
-    for (const slot of this.slots) slot.writing = new Map()
+    for (const slot of this.slots) {
+      slot.writing = new Map()
+      slot.writingBefore = new Map()
+    }
     this.writingBatch = undefined
     this.writingPosition = undefined
     this.discard()

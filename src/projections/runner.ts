@@ -8,6 +8,7 @@ import {
   headRefreshIntervalMs,
   liveCommitEventsMax,
   liveCommitIntervalMs,
+  onDemandProjections,
   positionWaitMsMax,
 } from './limits'
 import { readModelQueries, type ReadModelQueries } from './queries'
@@ -106,7 +107,9 @@ export const startProjections = (options: ProjectionRunnerOptions): ProjectionRu
   // Commits go through the doc writer: on a thread of its own for a file, so that this thread
   // only reads the file from here on.
   const docWriter = docWriterFor(options.path, docStore)
-  const engine = new ProjectionEngine(projections, docStore, 'onDemand')
+  const engine = new ProjectionEngine(projections, docStore, (projection) =>
+    onDemandProjections.includes(projection.name) ? 'onDemand' : 'all',
+  )
   const waiters = new PositionWaiters(() => engine.position())
   let headPosition = engine.position()
   let failed: Error | undefined
@@ -156,7 +159,7 @@ export const startProjections = (options: ProjectionRunnerOptions): ProjectionRu
     }
   }
 
-  const onEvents = (events: readonly RecordedEvent[]): void => {
+  const onEvents = (events: readonly RecordedEvent[]): Promise<void> | undefined => {
     if (failed !== undefined) throw failed
     try {
       engine.apply(events)
@@ -171,11 +174,17 @@ export const startProjections = (options: ProjectionRunnerOptions): ProjectionRu
       engine.pendingEventCount() >= liveCommitEventsMax
     if (due) commitApplied()
     else commitTimer ??= setTimeout(commitApplied, options.commitIntervalMs ?? liveCommitIntervalMs)
+    // While a slow write holds a full batch back, so does the subscription: staged documents
+    // stay bounded by `liveCommitEventsMax` whatever the disk does.
+    if (writing !== undefined && engine.pendingEventCount() >= liveCommitEventsMax) return writing
+    return undefined
   }
 
   const fail = (error: Error): void => {
     if (failed !== undefined) return
     failed = error
+    // A read waiting for a position the runner will no longer reach is answered now.
+    waiters.settle(true)
     log.error({ err: error, position: engine.position() }, 'projections failed')
     void subscription.stop()
   }

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { sqliteBusyTimeoutMs, walCheckpointIntervalMs, walRestartFrames } from '../limits'
-import type { WalCheckpointTask } from './wal-checkpointer'
+import { walSizeLimitBytes, type WalCheckpointTask } from './wal-checkpointer'
 
 /**
  * A checkpoint thread (see `WalCheckpointer`): every `walCheckpointIntervalMs`, a PASSIVE
@@ -10,9 +10,6 @@ import type { WalCheckpointTask } from './wal-checkpointer'
  * checkpointed.
  */
 
-/** A WAL frame: a page of the store's file (SQLite's default 4,096 bytes) and its header. */
-const walFrameBytes = 4_096 + 24
-
 const port = parentPort
 if (port === null) throw new Error('assertion failed: a checkpointer runs in a worker thread')
 
@@ -20,8 +17,7 @@ const task = workerData as WalCheckpointTask
 const restartFrames = task.restartFrames ?? walRestartFrames
 const db = new Database(task.path, { fileMustExist: true, timeout: sqliteBusyTimeoutMs })
 db.pragma(`synchronous = ${task.synchronous}`)
-// A rewound WAL is cut back to this size, rather than keeping the largest it ever grew to.
-db.pragma(`journal_size_limit = ${restartFrames * walFrameBytes}`)
+db.pragma(`journal_size_limit = ${walSizeLimitBytes(task)}`)
 
 interface CheckpointResult {
   readonly busy: number
@@ -34,6 +30,9 @@ const checkpoint = (): void => {
   const [passive] = db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[]
   if (passive !== undefined && passive.log >= restartFrames) db.pragma('wal_checkpoint(RESTART)')
 }
+checkpoint()
+// The owner turns SQLite's own checkpoints off once this one has made its first.
+port.postMessage('started')
 const timer = setInterval(checkpoint, walCheckpointIntervalMs)
 
 port.on('message', () => {

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type Database from 'better-sqlite3'
+import { walRestartFrames } from '../limits'
 import { threadSource } from '../threads'
 
 /**
@@ -25,17 +26,30 @@ export interface WalCheckpointTask {
 /** SQLite's own default, restored when the thread fails. */
 const automaticCheckpointPages = 1_000
 
+/** A WAL frame: a page of the file (SQLite's default 4,096 bytes) and its header. */
+const walFrameBytes = 4_096 + 24
+
+/** What a rewound WAL is cut back to, rather than the largest it ever grew to. */
+export const walSizeLimitBytes = (task: WalCheckpointTask): number =>
+  (task.restartFrames ?? walRestartFrames) * walFrameBytes
+
 export class WalCheckpointer {
   private readonly worker: Worker
   private readonly exited: Promise<void>
 
   constructor(db: Database.Database, task: WalCheckpointTask) {
-    db.pragma('wal_autocheckpoint = 0')
+    // The writer rewinds the WAL after a RESTART checkpoint: it is cut back to this size then.
+    db.pragma(`journal_size_limit = ${walSizeLimitBytes(task)}`)
     this.worker = new Worker(threadSource('wal-checkpoint-thread', __filename), {
       eval: true,
       workerData: task,
     })
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()))
+    // SQLite's own checkpoints go on until the thread has made its first one: loading the
+    // thread takes a second or two, in which a busy writer would grow the WAL unchecked.
+    this.worker.once('message', () => {
+      if (db.open) db.pragma('wal_autocheckpoint = 0')
+    })
     this.worker.on('error', () => {
       if (db.open) db.pragma(`wal_autocheckpoint = ${automaticCheckpointPages}`)
     })
