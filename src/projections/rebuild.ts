@@ -63,7 +63,11 @@ export const rebuildProjections = async (options: RebuildOptions): Promise<Rebui
     )
     // Every thread is waited for, even when this one fails, so none writes after the return.
     await settleAll([replayProjections(options.store, docStore, here, head), ...threads])
-    const result = { position: head, durationMs: Date.now() - startedMs, threadCount: threads.length }
+    const result = {
+      position: head,
+      durationMs: Date.now() - startedMs,
+      threadCount: threads.length,
+    }
     log.info(result, 'projections rebuilt')
     return result
   } finally {
