@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { openSync } from 'node:fs'
 import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
@@ -47,6 +48,11 @@ export interface StartOptions {
   readonly nodeFlags?: readonly string[]
 }
 
+const serverLogFd = (): 'ignore' | number => {
+  const path = process.env.BENCH_SERVER_LOG
+  return path === undefined || path === '' ? 'ignore' : openSync(path, 'a')
+}
+
 /** Starts a server script with PORT set, and resolves once /health/ready answers 200. */
 export const startServer = async (options: StartOptions): Promise<ChildServer> => {
   const port = await freePort()
@@ -59,7 +65,8 @@ export const startServer = async (options: StartOptions): Promise<ChildServer> =
       cwd: repoRoot,
       env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
       // Request logs go to /dev/null: writing them is the server's cost, reading them is not.
-      stdio: ['ignore', 'ignore', 'pipe'],
+      // BENCH_SERVER_LOG names a file to keep them in instead, to find out why requests failed.
+      stdio: ['ignore', serverLogFd(), 'pipe'],
     },
   )
   let stderr = ''

@@ -205,6 +205,14 @@ const httpRows = (http: HttpResults | undefined): Row[] =>
           met(http.purchaseP99Ms <= purchaseP99MsMax),
         ],
         [
+          'the same, requests that failed (counted as infinitely slow)',
+          http.latencyFailures,
+          '',
+          '',
+          '',
+          '',
+        ],
+        [
           'the same, timed by the service: answered within 10 ms (p99 at most)',
           `${(http.serverWithin10MsShare * 100).toFixed(1)} % (${http.serverP99AtMostMs} ms)`,
           '',

@@ -62,10 +62,7 @@ export const openKurrentDbEventStore = (
  * client's native bridge, which takes no deadline of its own, so the adapter keeps the clock.
  * A stream that does not exist reads as empty, as the port says.
  */
-const collect = async <T>(
-  iterable: AsyncIterableIterator<T>,
-  operation: string,
-): Promise<T[]> => {
+const collect = async <T>(iterable: AsyncIterableIterator<T>, operation: string): Promise<T[]> => {
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { threadSource } from '../threads'
 import { ConcurrencyConflict, type AppendResult, type ExpectedRevision } from './port'
-import type { Outcome, RowAppend, SqliteWriter } from './sqlite-writer'
+import type { Outcome, RowAppend, SqliteWriter, WrittenResult } from './sqlite-writer'
 
 /**
  * Where the embedded store's group commits run: on the writer thread for a file, or inline for
@@ -38,7 +38,7 @@ export type WriterRequest =
 
 /** A conflict crosses threads as its fields: errors lose their class in a message. */
 export type WireOutcome =
-  | { readonly result: AppendResult }
+  | { readonly result: AppendResult | WrittenResult }
   | {
       readonly conflict: {
         readonly streamId: string

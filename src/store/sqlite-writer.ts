@@ -88,8 +88,16 @@ export const toRowAppends = (appends: readonly StreamAppend[]): RowAppend[] =>
     })),
   }))
 
+/**
+ * A call this batch wrote, as opposed to a retry recognised as written before: its events went
+ * to consecutive positions from `firstPosition`, in the order of the call.
+ */
+export interface WrittenResult extends AppendResult {
+  readonly firstPosition: number
+}
+
 /** What one call of a batch came to: its result, or the conflict that refused it. */
-export type Outcome = AppendResult | ConcurrencyConflict
+export type Outcome = AppendResult | WrittenResult | ConcurrencyConflict
 
 /**
  * Opens the file in WAL mode with `synchronous=FULL`, so a commit that returned is in the file
@@ -154,7 +162,7 @@ export class SqliteWriter {
     (batch: readonly (readonly RowAppend[])[]) => Outcome[]
   >
   private readonly applyInSavepoint: Database.Transaction<
-    (appends: readonly RowAppend[]) => AppendResult
+    (appends: readonly RowAppend[]) => AppendResult | WrittenResult
   >
 
   constructor(private readonly db: Database.Database) {
@@ -243,8 +251,9 @@ export class SqliteWriter {
     }
   }
 
-  private apply(appends: readonly RowAppend[]): AppendResult {
+  private apply(appends: readonly RowAppend[]): AppendResult | WrittenResult {
     const nextRevisions: number[] = []
+    let firstPosition = 0
     let position = 0
     for (let index = 0; index < appends.length; index += 1) {
       const { streamId, events } = appends[index] as RowAppend
@@ -255,11 +264,12 @@ export class SqliteWriter {
         const { eventId, type, dataJson, metadataJson } = event
         const info = this.insertEvent.run(streamId, revision, eventId, type, dataJson, metadataJson)
         position = info.lastInsertRowid as number
+        if (firstPosition === 0) firstPosition = position
       }
       nextRevisions.push(revision)
     }
-    if (position === 0) position = this.selectHead.get() as number
-    return { position, nextRevisions }
+    if (position === 0) return { position: this.selectHead.get() as number, nextRevisions }
+    return { position, nextRevisions, firstPosition }
   }
 
   /** Refuses, as a conflict, an append whose stream's last event has another hash than said. */

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import {
   appendBatchCallsMax,
   appendBatchEventsMax,
+  recentEventsKeptMax,
   sqlitePollIntervalMs,
   storeReadPageEventsMax,
 } from '../limits'
@@ -19,6 +20,7 @@ import {
   type Subscription,
   type SubscriptionHandler,
 } from './port'
+import { RecentEvents } from './recent-events'
 import { InlineCommitter, ThreadCommitter, type Committer } from './sqlite-committer'
 import {
   eventColumns,
@@ -29,6 +31,7 @@ import {
   type EventRow,
   type Outcome,
   type RowAppend,
+  type WrittenResult,
 } from './sqlite-writer'
 
 /**
@@ -84,6 +87,22 @@ const toRecordedEvent = (row: EventRow): RecordedEvent => {
   }
 }
 
+/** A call's events as a read would return them, from the rows this store just wrote. */
+const recordedEventsOf = (appends: readonly RowAppend[], result: WrittenResult) => {
+  const events: RecordedEvent[] = []
+  let position = result.firstPosition
+  appends.forEach(({ streamId, events: rows }, index) => {
+    let revision = (result.nextRevisions[index] as number) - rows.length
+    for (const { eventId, type, dataJson, metadataJson } of rows) {
+      revision += 1
+      const row: EventRow = [position, streamId, revision, eventId, type, dataJson, metadataJson]
+      events.push(toRecordedEvent(row))
+      position += 1
+    }
+  })
+  return events
+}
+
 const countEvents = (appends: readonly StreamAppend[]): number => {
   let count = 0
   for (const append of appends) count += append.events.length
@@ -102,6 +121,7 @@ export class SqliteEventStore implements EventStore {
   private readonly committer: Committer
   private readonly queue: PendingAppend[] = []
   private readonly subscriptions = new Set<SqliteSubscription>()
+  private readonly recent = new RecentEvents(recentEventsKeptMax)
   private flushScheduled = false
   /** The batch being committed, if any: the next one waits for it, so appends stay in order. */
   private committing: Promise<void> | undefined
@@ -193,8 +213,9 @@ export class SqliteEventStore implements EventStore {
     this.flush()
     batch.forEach((pending, index) => {
       const outcome = outcomes[index] as Outcome
-      if (outcome instanceof Error) pending.reject(outcome)
-      else pending.resolve(outcome)
+      if (outcome instanceof Error) return pending.reject(outcome)
+      if ('firstPosition' in outcome) this.recent.add(recordedEventsOf(pending.appends, outcome))
+      pending.resolve({ position: outcome.position, nextRevisions: outcome.nextRevisions })
     })
     for (const subscription of this.subscriptions) subscription.wake()
   }
@@ -227,7 +248,10 @@ export class SqliteEventStore implements EventStore {
   /** SQLite reads a negative LIMIT as no limit at all, so a non-positive limit reads nothing. */
   private readAllSync(afterPosition: number, limit: number): RecordedEvent[] {
     if (!(limit > 0)) return []
-    return this.selectAll.all(afterPosition, limit).map(toRecordedEvent)
+    return (
+      this.recent.after(afterPosition, limit) ??
+      this.selectAll.all(afterPosition, limit).map(toRecordedEvent)
+    )
   }
 
   private guardRead<T>(operation: string, read: () => T): Promise<T> {

@@ -381,3 +381,77 @@ t.test('a batch that fails as a whole fails its calls, and the next batch commit
   t.same((await store.appendToStreams(one(after, 'no_stream'))).nextRevisions, [0])
   t.equal((await store.readStream(after)).length, 1)
 })
+
+t.test('readers of the tail get what the file holds, though it is kept in memory', async (t) => {
+  const path = withFile(t)
+  const [mine, theirs] = [openSqliteEventStore({ path }), openSqliteEventStore({ path })]
+  t.teardown(async () => {
+    await mine.close()
+    await theirs.close()
+  })
+  const [programme, voucher] = [streamName('programme'), streamName()]
+  const first = makeEvent('BonusGranted', { amountCents: 500, note: 'first' })
+  const [second, third, fourth] = [makeEvent(), makeEvent(), makeEvent()]
+  const call = (firstEvent: StreamAppend['events'][number]): StreamAppend[] => [
+    { streamId: programme, expectedRevision: 'no_stream', events: [firstEvent, second] },
+    { streamId: voucher, expectedRevision: 'no_stream', events: [third] },
+    { streamId: programme, expectedRevision: 1, events: [fourth] },
+  ]
+  await mine.appendToStreams(call(first))
+  const retried = { ...first, data: { amountCents: 999, note: 'changed on the retry' } }
+  const retry = await mine.appendToStreams(call(retried))
+  t.equal(retry.position, 4, 'recognised as written before, not written again')
+  await t.rejects(mine.appendToStreams(one(voucher, 'no_stream')), ConcurrencyConflict)
+  await theirs.appendToStreams(one(programme, 2))
+  await Promise.all([mine.appendToStreams(one(voucher, 0)), mine.appendToStreams(one(voucher, 1))])
+
+  const reader = openSqliteEventStore({ path, fileMustExist: true })
+  t.teardown(() => reader.close())
+  const fromFile = await reader.readAll(0, 100)
+  t.same(
+    fromFile.map((event) => [event.position, event.streamId === programme, event.revision]),
+    [
+      [1, true, 0],
+      [2, true, 1],
+      [3, false, 0],
+      [4, true, 2],
+      [5, true, 3],
+      [6, false, 1],
+      [7, false, 2],
+    ],
+  )
+  for (const after of [0, 1, 3, 4, 5, 6]) {
+    t.same(await mine.readAll(after, 100), fromFile.slice(after), `after ${after}`)
+    t.same(await mine.readAll(after, 1), fromFile.slice(after, after + 1), `one after ${after}`)
+  }
+  t.same((await mine.readAll(0, 100))[0]?.data, first.data, 'the first text, not the retry')
+
+  const seen: RecordedEvent[] = []
+  const subscription = mine.subscribeToAll(0, { onEvents: (events) => void seen.push(...events) })
+  for (let waited = 0; seen.length < fromFile.length && waited < 2_000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  await subscription.stop()
+  t.same(seen, fromFile, 'the subscription delivers the same events')
+})
+
+t.test('an event read back soon after its commit is the one committed', async (t) => {
+  const path = withFile(t)
+  const store = openSqliteEventStore({ path })
+  t.teardown(() => store.close())
+  const event = makeEvent('VoucherIssued', { amountCents: 2_500 })
+  await store.appendToStreams([
+    { streamId: streamName(), expectedRevision: 'no_stream', events: [event] },
+  ])
+  const other = new Database(path)
+  other.prepare('UPDATE events SET data = ? WHERE position = 1').run('{"amountCents":1}')
+  other.close()
+  t.same((await store.readAll(0, 10))[0]?.data, event.data, 'kept in memory since its commit')
+  const reader = openSqliteEventStore({ path, fileMustExist: true })
+  t.teardown(() => reader.close())
+  t.same(
+    (await reader.readAll(0, 10))[0]?.data,
+    { amountCents: 1 },
+    'another reader reads the file',
+  )
+})
