@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { openSync } from 'node:fs'
-import { readFileSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { openSync, readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -8,11 +7,26 @@ import { readyPollIntervalMs, serverStartTimeoutMs } from './settings'
 
 /**
  * Servers under test run in child processes, so the load generator and the server do not share
- * one event loop, and the ledger starts exactly as in production: `node --import tsx` on
- * src/main.ts (what `npm start` runs, without the tsx CLI's extra supervising process).
+ * one event loop, and the ledger starts exactly as in production: compiled by `npm run build`,
+ * then `node dist/src/main.js` (what `npm start` runs, without npm's own process around it).
  */
 
 export const repoRoot = join(__dirname, '..')
+
+/** The service as `npm run build` compiles it. */
+export const builtServiceScript = 'dist/src/main.js'
+
+/** Compiles the service as `npm run build` does, so the children run the code of this commit. */
+export const buildService = (): void => {
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    },
+  )
+}
 
 export interface ChildServer {
   readonly pid: number
@@ -42,6 +56,7 @@ export const freePort = (): Promise<number> =>
 const stderrKeptChars = 4_000
 
 export interface StartOptions {
+  /** A compiled `.js` file runs as it is; a `.ts` file runs through tsx. */
   readonly script: string
   readonly env: Record<string, string>
   /** Extra node flags, e.g. `--cpu-prof` when profiling. */
@@ -60,7 +75,11 @@ export const startServer = async (options: StartOptions): Promise<ChildServer> =
   const startNs = process.hrtime.bigint()
   const child = spawn(
     process.execPath,
-    [...(options.nodeFlags ?? []), '--import', 'tsx', options.script],
+    [
+      ...(options.nodeFlags ?? []),
+      ...(options.script.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      options.script,
+    ],
     {
       cwd: repoRoot,
       env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { measurePurchaseCeiling } from './ceiling'
 import { luhnSiretOf } from './ids'
-import { postJson, startServer, type ChildServer } from './child'
+import { builtServiceScript, postJson, startServer, type ChildServer } from './child'
 import {
   httpConnections,
   httpCustomerCount,
@@ -161,7 +161,7 @@ const startLedger = async (nodeFlags?: readonly string[]) => {
   const keysFile = join(dir, 'keys.json')
   writeFileSync(keysFile, JSON.stringify([{ key: operatorKey, role: 'operator' }]))
   const service: ChildServer = await startServer({
-    script: 'src/main.ts',
+    script: builtServiceScript,
     nodeFlags,
     env: {
       LEDGER_STORE: `sqlite:${join(dir, 'ledger.db')}`,

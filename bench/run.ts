@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { benchAppends } from './appends'
+import { buildService } from './child'
 import { benchHttp } from './http'
 import { ensureLog } from './log'
 import { benchReplay, type ReplayResults } from './replay'
@@ -56,6 +57,10 @@ const main = async (): Promise<void> => {
   }
 
   const appends = await attempt('appends', () => benchAppends())
+  if (options.only.includes('http') || options.only.includes('startup')) {
+    progress('compiling the service (npm run build)...')
+    buildService()
+  }
   const http = await attempt('http', () => benchHttp({ nodeFlags }))
   // The log serves the replay and the cold start; it is attempted under the first that runs.
   const logPart: Part = options.only.includes('replay') ? 'replay' : 'startup'

@@ -1,17 +1,17 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { startServer } from './child'
+import { builtServiceScript, startServer } from './child'
 import type { GeneratedLog } from './log'
 import { repeatCount, rssSettleMs, scratchDir } from './settings'
 import { median, progress } from './stats'
 
 /**
  * Cold start and resident memory with the million-event log: the service is started as in
- * production (`node --import tsx src/main.ts`) on the generated log and on projections already
- * rebuilt to its head, and timed from spawn to the first 200 of /health/ready. Its RSS is read
- * `rssSettleMs` later, with the peak (VmHWM) beside it. One start before the measured ones warms
- * tsx's transpile cache and the page cache, as any restart after the first would find them.
+ * production (`node dist/src/main.js`, compiled by `npm run build`) on the generated log and on
+ * projections already rebuilt to its head, and timed from spawn to the first 200 of
+ * /health/ready. Its RSS is read `rssSettleMs` later, with the peak (VmHWM) beside it. One start
+ * before the measured ones warms the page cache, as any restart after the first would find it.
  *
  * The log is used in place (the service appends nothing on it: it ends sealed, and no request
  * is sent), and its head is checked afterwards; the projections are copied, since the service
@@ -71,7 +71,7 @@ const startOnce = async (
   const keys = [{ key: 'bench-auditor-key-0123456789', role: 'auditor' }]
   writeFileSync(keysFile, JSON.stringify(keys))
   const service = await startServer({
-    script: 'src/main.ts',
+    script: builtServiceScript,
     nodeFlags,
     env: {
       LEDGER_STORE: `sqlite:${log.path}`,
