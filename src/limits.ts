@@ -90,7 +90,7 @@ export const streamTipsPerStatementMax = 64
 
 /**
  * Events the embedded store keeps, parsed, after committing them, for the readers of the log's
- * tail (projections, sealer, payouts), which read them within a second or two: 10,000 events
+ * tail (the projections and the sealer), which read them within a second or two: 10,000 events
  * are 2.5 s of purchases at 1,000 a second and about 10 MB. A reader further behind reads the
  * file, as before.
  */

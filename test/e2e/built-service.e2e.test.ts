@@ -1,11 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { bearer, keys, merchantBody, programmeBody } from '../support/service'
+import { bearer, freePort, keys, merchantBody, programmeBody } from '../support/service'
 
 /**
  * `npm start` runs the service compiled by `npm run build`, not through tsx: the compiled code,
@@ -15,16 +14,6 @@ import { bearer, keys, merchantBody, programmeBody } from '../support/service'
  */
 
 const repoRoot = join(__dirname, '..', '..')
-
-const freePort = async (): Promise<number> =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        resolve(typeof address === 'object' && address !== null ? address.port : 0),
-      )
-    })
-  })
 
 t.test('the compiled service records a purchase and stops cleanly', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-built-'))

@@ -1,10 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { bearer, keys, merchantBody, processorSecret, programmeBody } from '../support/service'
+import {
+  bearer,
+  freePort,
+  keys,
+  merchantBody,
+  processorSecret,
+  programmeBody,
+} from '../support/service'
 
 /**
  * The service killed with SIGKILL at random moments under load, then restarted: nothing it
@@ -13,16 +19,6 @@ import { bearer, keys, merchantBody, processorSecret, programmeBody } from '../s
 const merchantIds = ['M', 'N', 'O']
 const killRounds = 3
 const loadConcurrency = 8
-
-const freePort = async (): Promise<number> =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        resolve(typeof address === 'object' && address !== null ? address.port : 0),
-      )
-    })
-  })
 
 t.test('SIGKILL under load loses nothing acknowledged', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-crash-'))
