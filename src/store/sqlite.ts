@@ -156,7 +156,7 @@ export class SqliteEventStore implements EventStore {
     this.selectHead = this.db
       .prepare<[], number>('SELECT COALESCE(MAX(position), 0) FROM events')
       .pluck()
-    this.logger.info({ path: options.path, schemaVersion }, 'event store opened')
+    this.logger.info({ path: this.path, schemaVersion }, 'event store opened')
   }
 
   private rawQuery<P extends unknown[]>(sql: string): Database.Statement<P, EventRow> {
