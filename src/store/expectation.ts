@@ -60,6 +60,10 @@ export const checkExpectation = (
 export const revisionWhenHolds = (expected: ExpectedRevision): number | undefined =>
   expected === 'no_stream' ? -1 : typeof expected === 'number' ? expected : undefined
 
+/** SQLite stores text as UTF-8: a lone surrogate would come back as U+FFFD, another name. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const isWellFormed = (text: string): boolean => !loneSurrogate.test(text)
+
 const isExpectedRevision = (value: unknown): value is ExpectedRevision =>
   value === 'any' ||
   value === 'no_stream' ||
@@ -79,8 +83,12 @@ export const assertValidAppends = (appends: readonly StreamAppend[]): void => {
     if (typeof append !== 'object' || append === null) {
       throw new InvalidAppend(undefined, 'each entry of a call is a stream append')
     }
-    if (typeof append.streamId !== 'string' || append.streamId.length === 0) {
-      throw new InvalidAppend(undefined, 'stream names are non-empty strings')
+    if (
+      typeof append.streamId !== 'string' ||
+      append.streamId.length === 0 ||
+      !isWellFormed(append.streamId)
+    ) {
+      throw new InvalidAppend(undefined, 'stream names are non-empty, well-formed strings')
     }
     if (!isExpectedRevision(append.expectedRevision)) {
       throw new InvalidAppend(
@@ -107,8 +115,17 @@ const assertValidEvents = (append: StreamAppend, eventIds: Set<string>): void =>
   }
   for (const event of append.events as readonly unknown[]) {
     const { eventId, type, metadata } = (event ?? {}) as Record<string, unknown>
-    if (typeof eventId !== 'string' || eventId.length === 0 || typeof type !== 'string') {
-      throw new InvalidAppend(append.streamId, 'every event has a string event id and type')
+    if (
+      typeof eventId !== 'string' ||
+      eventId.length === 0 ||
+      typeof type !== 'string' ||
+      !isWellFormed(eventId) ||
+      !isWellFormed(type)
+    ) {
+      throw new InvalidAppend(
+        append.streamId,
+        'every event has an event id and a type, well-formed strings',
+      )
     }
     if (typeof metadata !== 'object' || metadata === null) {
       throw new InvalidAppend(append.streamId, `event ${eventId} has no metadata object`)

@@ -248,10 +248,15 @@ export class SqliteEventStore implements EventStore {
   /** SQLite reads a negative LIMIT as no limit at all, so a non-positive limit reads nothing. */
   private readAllSync(afterPosition: number, limit: number): RecordedEvent[] {
     if (!(limit > 0)) return []
-    return (
-      this.recent.after(afterPosition, limit) ??
-      this.selectAll.all(afterPosition, limit).map(toRecordedEvent)
-    )
+    const kept =
+      Number.isSafeInteger(afterPosition) && Number.isSafeInteger(limit)
+        ? this.recent.after(afterPosition, limit)
+        : undefined
+    if (kept === undefined) return this.selectAll.all(afterPosition, limit).map(toRecordedEvent)
+    if (kept.length === limit) return kept
+    // The window may end before the file does (another writer, or a commit not answered yet).
+    const last = (kept[kept.length - 1] as RecordedEvent).position
+    return kept.concat(this.selectAll.all(last, limit - kept.length).map(toRecordedEvent))
   }
 
   private guardRead<T>(operation: string, read: () => T): Promise<T> {

@@ -130,6 +130,16 @@ t.test('invalid calls are refused before anything is queued', async (t) => {
       { streamId: streamName(), expectedRevision: 'any', events: [event] },
     ],
     [{ streamId: streamName(), expectedRevision: 'any', events: [], expectedLastHash: 1 }],
+    // SQLite keeps text as UTF-8, where a lone surrogate becomes U+FFFD: another name.
+    [{ streamId: 'voucher-\uD800', expectedRevision: 'any', events: [event] }],
+    [
+      {
+        streamId: streamName(),
+        expectedRevision: 'any',
+        events: [{ ...event, eventId: 'e\uDC00' }],
+      },
+    ],
+    [{ streamId: streamName(), expectedRevision: 'any', events: [{ ...event, type: 'T\uD800x' }] }],
   ]
   for (const appends of malformed) {
     await t.rejects(store.appendToStreams(appends as StreamAppend[]), InvalidAppend)
@@ -426,13 +436,23 @@ t.test('readers of the tail get what the file holds, though it is kept in memory
   }
   t.same((await mine.readAll(0, 100))[0]?.data, first.data, 'the first text, not the retry')
 
+  await theirs.appendToStreams(one(voucher, 2, 3))
+  const longer = await reader.readAll(0, 100)
+  t.equal(longer.length, 10, 'their events after the last I kept')
+  for (const after of [0, 5, 6]) {
+    t.same(await mine.readAll(after, 100), longer.slice(after), `after ${after}, to the end`)
+  }
+  t.same(await mine.readAll(5, 3), longer.slice(5, 8), 'a page that ends in their events')
+  await t.rejects(reader.readAll(5, 2.5), StoreUnavailable, 'SQLite refuses a limit of 2.5')
+  await t.rejects(mine.readAll(5, 2.5), StoreUnavailable, 'and so does the store that kept them')
+
   const seen: RecordedEvent[] = []
   const subscription = mine.subscribeToAll(0, { onEvents: (events) => void seen.push(...events) })
-  for (let waited = 0; seen.length < fromFile.length && waited < 2_000; waited += 20) {
+  for (let waited = 0; seen.length < longer.length && waited < 2_000; waited += 20) {
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   await subscription.stop()
-  t.same(seen, fromFile, 'the subscription delivers the same events')
+  t.same(seen, longer, 'the subscription delivers the same events')
 })
 
 t.test('an event read back soon after its commit is the one committed', async (t) => {
