@@ -6,7 +6,12 @@ import {
   streamRevisionCacheEntriesMax,
   streamTipsPerStatementMax,
 } from '../limits'
-import { checkExpectation, revisionWhenHolds, type CurrentRevision } from './expectation'
+import {
+  checkExpectation,
+  InvalidAppend,
+  revisionWhenHolds,
+  type CurrentRevision,
+} from './expectation'
 import { ConcurrencyConflict, StoreCorrupted, type AppendResult, type StreamAppend } from './port'
 
 /**
@@ -76,17 +81,27 @@ export interface EventRowToInsert {
   readonly metadataJson: string
 }
 
-/** Throws (as JSON.stringify does, on a BigInt or a cycle) before anything is queued. */
+/**
+ * Throws (as JSON.stringify does, on a BigInt or a cycle) before anything is queued. Data that
+ * JSON has no text for (a function, a symbol) is refused here too: as a missing column it would
+ * fail inside the commit, where it looks like a conflict that a caller might retry.
+ */
 export const toRowAppends = (appends: readonly StreamAppend[]): RowAppend[] =>
   appends.map((append) => ({
     ...append,
     events: append.events.map((event) => ({
       eventId: event.eventId,
       type: event.type,
-      dataJson: JSON.stringify(event.data ?? null),
-      metadataJson: JSON.stringify(event.metadata),
+      dataJson: jsonOf(append.streamId, event.data ?? null),
+      metadataJson: jsonOf(append.streamId, event.metadata),
     })),
   }))
+
+const jsonOf = (streamId: string, value: unknown): string => {
+  const json = JSON.stringify(value) as string | undefined
+  if (json === undefined) throw new InvalidAppend(streamId, 'event data and metadata are JSON')
+  return json
+}
 
 /**
  * A call this batch wrote, as opposed to a retry recognised as written before: its events went

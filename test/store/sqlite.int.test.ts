@@ -350,6 +350,8 @@ t.test('an event whose data is not JSON fails alone, before it is queued', async
   const innocent = store.appendToStreams(one(streamName('innocent'), 'no_stream'))
   const withBigInt = [{ ...append, events: [{ ...event, data: { amountCents: 10n } }] }]
   await t.rejects(store.appendToStreams(withBigInt), TypeError)
+  const withFunction = [{ ...append, events: [{ ...event, data: () => 1 }] }]
+  await t.rejects(store.appendToStreams(withFunction), InvalidAppend, 'not a conflict to retry')
   t.same((await innocent).nextRevisions, [0], 'a call made with it commits')
   const result = await store.appendToStreams(one(stream, 'no_stream'))
   t.same(result.nextRevisions, [0])
