@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { openSync, readFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -16,16 +16,9 @@ export const repoRoot = join(__dirname, '..')
 /** The service as `npm run build` compiles it. */
 export const builtServiceScript = 'dist/src/main.js'
 
-/** Compiles the service as `npm run build` does, so the children run the code of this commit. */
+/** Runs `npm run build`, so the children run the code of this commit. */
 export const buildService = (): void => {
-  execFileSync(
-    process.execPath,
-    [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: repoRoot,
-      stdio: 'inherit',
-    },
-  )
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' })
 }
 
 export interface ChildServer {
@@ -72,6 +65,7 @@ const serverLogFd = (): 'ignore' | number => {
 export const startServer = async (options: StartOptions): Promise<ChildServer> => {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
+  const logFd = serverLogFd()
   const startNs = process.hrtime.bigint()
   const child = spawn(
     process.execPath,
@@ -85,9 +79,11 @@ export const startServer = async (options: StartOptions): Promise<ChildServer> =
       env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
       // Request logs go to /dev/null: writing them is the server's cost, reading them is not.
       // BENCH_SERVER_LOG names a file to keep them in instead, to find out why requests failed.
-      stdio: ['ignore', serverLogFd(), 'pipe'],
+      stdio: ['ignore', logFd, 'pipe'],
     },
   )
+  // The child holds its own copy of the log file's descriptor.
+  if (logFd !== 'ignore') closeSync(logFd)
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = `${stderr}${chunk.toString()}`.slice(-stderrKeptChars)

@@ -21,11 +21,10 @@ t.test('the compiled service records a purchase and stops cleanly', async (t) =>
   mkdirSync(join(repoRoot, '.tap'), { recursive: true })
   const outDir = mkdtempSync(join(repoRoot, '.tap', 'built-'))
   t.teardown(() => rmSync(outDir, { recursive: true, force: true }))
-  execFileSync(
-    process.execPath,
-    [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir],
-    { cwd: repoRoot, stdio: 'inherit' },
-  )
+  execFileSync('npm', ['run', 'build', '--silent', '--', '--outDir', outDir], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  })
   const keysFile = join(dir, 'keys.json')
   writeFileSync(keysFile, JSON.stringify([{ key: keys.operator, role: 'operator' }]))
   const port = await freePort()
